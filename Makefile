@@ -1,0 +1,43 @@
+# vnclean: `make run` sets up .venv and runs the flow over input/ into output/;
+# `make test` sets up .venv with the test extras and runs the whole test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARGOS_VERSION := 1.11.0
+
+# Prefect runs with its temporary local API: no server, no account, no network.
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+
+.PHONY: run test setup setup-test clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the project's declared dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	# argostranslate without its declared deps (stanza/spacy/torch); see README "Translation".
+	$(BIN)/pip install --quiet --no-deps argostranslate==$(ARGOS_VERSION)
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
+
+run: setup
+	$(BIN)/vnclean run --input input --output output
+
+test: setup-test
+	$(BIN)/python -m pytest
+
+bench: setup-test
+	$(BIN)/python benchmarks/strip.py
+
+clean:
+	rm -rf $(VENV) output/*.json output/*.txt output/_rejected output/_failed output/report.html

@@ -1,0 +1,249 @@
+"""The Prefect flow: ingest → strip boilerplate → repair → translate → write, per chunk of documents.
+
+Tasks are thin: each wraps one stage of ``tasks.pipeline`` for a chunk, named by stage and
+document (``strip-000_63c0ffbfaf89c8e9``; ``strip-000_63c0…+49`` for a chunk of 50), logs one
+line per document, and leaves the work to plain functions that tests call without Prefect.
+"""
+from __future__ import annotations
+
+import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.argos import find_model
+from tasks.ingest import DEFAULT_MAX_BYTES
+from tasks.pipeline import (
+    Work,
+    ingest_step,
+    repair_step,
+    run_stage,
+    strip_step,
+    translate_step,
+    write_setaside,
+    write_step,
+)
+from tasks.translate import MISSING_MODEL, get_translator
+from tasks.write import atomic_write
+from vnclean import progress
+
+SMALL_BATCH = 20  # up to this many documents: one task run per stage and document
+DEFAULT_CHUNK = 50  # above it: one task run per stage and chunk (Prefect records ~30 task runs/s)
+
+
+def list_inputs(input_dir: Path, pattern: str = "*.txt") -> list[Path]:
+    """The scrapes in a folder, in a stable order (re-runs are byte-identical)."""
+    return sorted((p for p in input_dir.glob(pattern)), key=lambda p: p.name)
+
+
+def chunk_label(works_or_paths: list) -> str:
+    first = works_or_paths[0]
+    name = first.id if isinstance(first, Work) and first.id else Path(str(getattr(first, "path", first))).stem
+    return name if len(works_or_paths) == 1 else f"{name}+{len(works_or_paths) - 1}"
+
+
+def _log_stage(stage: str, works: list[Work]) -> None:
+    logger = get_run_logger()
+    for w in works:
+        if w.rejected is not None and stage == "ingest":
+            logger.warning("%s: rejected (%s) %s", w.id, w.rejected.reason, w.rejected.detail)
+        elif w.failed is not None and w.failed.stage == stage:
+            logger.error("%s: failed in %s: %s", w.id, stage, w.failed.error)
+        elif not w.active:
+            continue
+        elif stage == "ingest":
+            logger.info("%s: %s, %d lines%s", w.id, w.ingested.source.encoding, len(w.ingested.raw_lines),
+                        f" ({'; '.join(w.ingested.fixes)})" if w.ingested.fixes else "")
+        elif stage == "strip":
+            s = w.stripped
+            reasons: dict[str, int] = {}
+            for r in s.removed:
+                reasons[r.reason] = reasons.get(r.reason, 0) + 1
+            logger.info("%s: site=%s, %d paragraphs, %d captions kept; removed %d lines (%s); title %r",
+                        w.id, s.site, len(s.paragraphs), len(s.captions), len(s.removed),
+                        ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", s.title[:80])
+        elif stage == "repair":
+            r = w.repaired
+            logger.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", w.id, r.machine_translated.score,
+                        "flagged" if r.machine_translated.flagged else "not flagged", len(r.repairs),
+                        (": " + "; ".join(f"{x.before} → {x.after}" for x in r.repairs[:5])
+                         + (" …" if len(r.repairs) > 5 else "")) if r.repairs else "", len(r.uncertain))
+        elif stage == "translate":
+            t = w.translation
+            logger.info("%s: translation %s%s", w.id, t.status,
+                        f" ({t.cache_hits} from memory, {t.cache_misses} by the model)" if t.status == "ok" else "")
+        elif stage == "write":
+            logger.info("%s: written", w.id)
+
+
+@task(task_run_name="ingest-{label}", cache_policy=NO_CACHE)
+def ingest_task(paths: list[str], label: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
+    works = run_stage([Work(path=p) for p in paths], "ingest", ingest_step(max_bytes))
+    _log_stage("ingest", works)
+    return works
+
+
+@task(task_run_name="strip-{label}", cache_policy=NO_CACHE)
+def strip_task(works: list[Work], label: str) -> list[Work]:
+    run_stage(works, "strip", strip_step)
+    _log_stage("strip", works)
+    return works
+
+
+@task(task_run_name="repair-{label}", cache_policy=NO_CACHE)
+def repair_task(works: list[Work], label: str) -> list[Work]:
+    run_stage(works, "repair", repair_step)
+    _log_stage("repair", works)
+    return works
+
+
+@task(task_run_name="translate-{label}", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def translate_task(works: list[Work], label: str, memory_path: str | None) -> list[Work]:
+    translator = get_translator(Path(memory_path) if memory_path else None)
+    run_stage(works, "translate", translate_step(translator))
+    _log_stage("translate", works)
+    return works
+
+
+@task(task_run_name="write-{label}", cache_policy=NO_CACHE)
+def write_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
+    out = Path(output_dir)
+    run_stage(works, "write", write_step(out))
+    write_setaside(works, out)
+    _log_stage("write", works)
+    for w in works:
+        progress.notify(w.id, "rejected" if w.rejected else "failed" if w.failed else "ok")
+    return works
+
+
+@dataclass
+class Row:
+    id: str
+    status: str  # ok | rejected | failed
+    site: str | None = None
+    title: str = ""
+    paragraphs: int = 0
+    removed: int = 0
+    repairs: int = 0
+    mt_score: float = 0.0
+    translation: str = ""
+    seconds: float = 0.0
+    reason: str = ""
+
+
+@dataclass
+class RunSummary:
+    input_dir: str
+    output_dir: str
+    model: str | None
+    rows: list[Row] = field(default_factory=list)
+    seconds: float = 0.0
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.rows)
+
+    @property
+    def failed_any(self) -> bool:
+        return any(r.status != "ok" for r in self.rows)
+
+
+def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
+    summary = RunSummary(str(input_dir), str(output_dir), model, seconds=round(seconds, 2))
+    for w in works:
+        secs = round(sum(w.seconds.values()), 3)
+        if w.rejected is not None:
+            summary.rows.append(Row(w.id, "rejected", seconds=secs,
+                                    reason=f"{w.rejected.reason}: {w.rejected.detail}"))
+        elif w.failed is not None:
+            summary.rows.append(Row(w.id, "failed", seconds=secs, reason=f"{w.failed.stage}: {w.failed.error}"))
+        else:
+            d = w.document
+            summary.rows.append(Row(d.id, "ok", d.site, d.title, len(d.paragraphs), len(d.removed), len(d.repairs),
+                                    d.machine_translated.score, d.translation.status, secs))
+            summary.cache_hits += d.translation.cache_hits
+            summary.cache_misses += d.translation.cache_misses
+    return summary
+
+
+def _publish(summary: RunSummary) -> None:
+    """Artifacts for the Prefect UI: the per-document table and a markdown run summary."""
+    create_table_artifact(
+        key="vnclean-documents",
+        table=[{"id": r.id, "status": r.status, "site": r.site or "", "title": r.title[:80],
+                "paragraphs": r.paragraphs, "removed lines": r.removed, "repairs": r.repairs,
+                "MT score": r.mt_score, "translation": r.translation, "seconds": r.seconds,
+                "reason": r.reason} for r in summary.rows],
+        description=f"vnclean: {len(summary.rows)} documents from {summary.input_dir}")
+    report = Path(summary.output_dir).resolve() / "report.html"
+    lines = [
+        f"# vnclean run over `{summary.input_dir}`",
+        "",
+        "| documents | ok | rejected | failed | translation | seconds |",
+        "|---|---|---|---|---|---|",
+        f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
+        f"| {summary.model or 'missing model'} | {summary.seconds} |",
+        "",
+        f"Output: `{Path(summary.output_dir).resolve()}`" + (f" — review report: [{report.name}](file://{report})"
+                                                              if report.exists() else ""),
+    ]
+    for r in summary.rows:
+        if r.status != "ok":
+            lines.append(f"- **{r.id}** {r.status}: {r.reason}")
+    create_markdown_artifact(key="vnclean-summary", markdown="\n".join(lines), description="vnclean run summary")
+
+
+def _flow_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters or {}
+    folder = Path(str(params.get("input_dir", "input"))).name or "input"
+    return f"{folder}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+
+
+@flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)
+def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
+                    max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
+                    paths: list[str] | None = None) -> dict:
+    """Process every ``*.txt`` scrape in ``input_dir`` (or the given ``paths``) into ``output_dir``."""
+    started = time.perf_counter()
+    logger = get_run_logger()
+    inp, out = Path(input_dir), Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
+    model = find_model()
+    if model is None:
+        if require_translation:
+            raise RuntimeError(MISSING_MODEL)
+        logger.warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
+    size = chunk_size or (1 if len(files) <= SMALL_BATCH else DEFAULT_CHUNK)
+    memory = str(out / "_cache" / "translation-memory.sqlite")
+    futures = []
+    for i in range(0, len(files), size):
+        chunk = files[i:i + size]
+        label = chunk_label([Path(p) for p in chunk])
+        works = ingest_task.submit(chunk, label, max_bytes)
+        works = strip_task.submit(works, label)
+        works = repair_task.submit(works, label)
+        works = translate_task.submit(works, label, memory)
+        futures.append(write_task.submit(works, label, str(out)))
+    works_done: list[Work] = [w for f in futures for w in f.result()]
+    summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
+    from tasks.report import write_report
+
+    write_report(works_done, out)
+    atomic_write(out / "_run.json", json.dumps(
+        {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)},
+        ensure_ascii=False, indent=2) + "\n")
+    _publish(summary)
+    logger.info("%d documents: %d ok, %d rejected, %d failed in %.1f s", len(summary.rows),
+                summary.count("ok"), summary.count("rejected"), summary.count("failed"), summary.seconds)
+    return asdict(summary)

@@ -1,0 +1,152 @@
+"""Argos Translate package management: find, list, install (from the index or a file).
+
+Uses ``argostranslate.package`` (light: no stanza, no torch) for where packages live (its
+settings: ARGOS_PACKAGES_DIR, XDG_DATA_HOME, ARGOS_PACKAGE_INDEX) and for unpacking and reading
+packages, but does the network itself with a timeout: argostranslate's own ``urlopen`` calls have
+none, and its index reader recurses forever when the index cannot be fetched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+FROM_CODE, TO_CODE = "vi", "en"
+NETWORK_TIMEOUT = float(os.environ.get("VNCLEAN_NETWORK_TIMEOUT", "15"))
+
+
+class ModelError(Exception):
+    """A model could not be found, fetched or installed; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    path: Path
+    from_code: str
+    to_code: str
+    version: str
+    size_bytes: int
+
+    @property
+    def id(self) -> str:
+        return f"argos-{self.from_code}-{self.to_code}@{self.version or 'unversioned'}"
+
+
+def packages_dir() -> Path:
+    from argostranslate import settings
+
+    return Path(settings.package_data_dir)
+
+
+def _dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def installed_models() -> list[InstalledModel]:
+    """Every installed translation package (folders without metadata.json are skipped, not fatal)."""
+    found = []
+    base = packages_dir()
+    if not base.is_dir():
+        return found
+    for folder in sorted(base.iterdir()):
+        meta_path = folder / "metadata.json"
+        if not folder.is_dir() or not meta_path.is_file():
+            continue
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if meta.get("type", "translate") != "translate":
+            continue
+        found.append(InstalledModel(folder, meta.get("from_code", ""), meta.get("to_code", ""),
+                                    str(meta.get("package_version", "")), _dir_size(folder)))
+    return found
+
+
+def find_model(from_code: str = FROM_CODE, to_code: str = TO_CODE) -> InstalledModel | None:
+    matches = [m for m in installed_models() if (m.from_code, m.to_code) == (from_code, to_code)]
+    if not matches:
+        return None
+    return max(matches, key=lambda m: _version_key(m.version))
+
+
+def _version_key(version: str) -> tuple:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def install_from_file(path: Path) -> InstalledModel:
+    """Install a ``.argosmodel`` the user copied in (the offline path)."""
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path} is not an Argos package (a .argosmodel zip archive)")
+    with zipfile.ZipFile(path) as archive:
+        metas = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/metadata.json")]
+        if not metas:
+            raise ModelError(f"{path} has no <folder>/metadata.json: not an Argos package")
+        meta = json.loads(archive.read(metas[0]))
+    if meta.get("from_code") != FROM_CODE or meta.get("to_code") != TO_CODE:
+        raise ModelError(f"{path} translates {meta.get('from_code')}→{meta.get('to_code')}, not vi→en")
+    from argostranslate import package
+
+    package.install_from_path(path)
+    installed = find_model()
+    assert installed is not None, "installed but not found: check ARGOS_PACKAGES_DIR"
+    return installed
+
+
+def _fetch(url: str, progress: Callable[[int, int], None] | None = None) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            chunks, done = [], 0
+            while chunk := response.read(1 << 16):
+                chunks.append(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+            return b"".join(chunks)
+    except (urllib.error.URLError, TimeoutError, OSError) as err:
+        raise ModelError(
+            f"cannot reach {url} ({getattr(err, 'reason', err)}). Offline? Copy a vi→en package file "
+            "(translate-vi_en-*.argosmodel) to this machine and run `vnclean model install --from FILE`."
+        ) from None
+
+
+def install_from_index(progress: Callable[[int, int], None] | None = None) -> InstalledModel:
+    """Update the Argos index, download the newest vi→en package and install it (needs internet)."""
+    from argostranslate import settings
+
+    index_url = settings.remote_package_index
+    index = json.loads(_fetch(index_url))
+    Path(settings.local_package_index).write_bytes(json.dumps(index).encode("utf-8"))
+    candidates = [p for p in index if p.get("from_code") == FROM_CODE and p.get("to_code") == TO_CODE]
+    if not candidates:
+        raise ModelError(f"the Argos index at {index_url} lists no vi→en package")
+    best = max(candidates, key=lambda p: _version_key(str(p.get("package_version", ""))))
+    errors = []
+    for link in best.get("links", []):
+        try:
+            data = _fetch(link, progress)
+        except ModelError as err:
+            errors.append(str(err))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            file = Path(tmp) / "translate-vi_en.argosmodel"
+            file.write_bytes(data)
+            return install_from_file(file)
+    raise ModelError("; ".join(errors) or "the index entry has no download links")
+
+
+def uninstall(model: InstalledModel) -> None:
+    shutil.rmtree(model.path)

@@ -1,0 +1,251 @@
+"""Stage 1, ingest: raw bytes -> normalised text with the raw line structure kept.
+
+Line numbers matter: every later stage reports removed lines by their 1-based number in the raw
+file (as ``str.splitlines`` counts them), so normalisation works line by line and never adds or
+drops a line.
+
+>>> decode_bytes("Bộ Công an".encode("utf-8")).text
+'Bộ Công an'
+>>> decode_bytes("Bộ Công an".encode("utf-8").decode("cp1252", "replace").encode("utf-8")).text
+'Bộ Công an'
+>>> normalise_line("  Hà\\xa0 Nội\\u200b  ")
+'Hà Nội'
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ftfy
+
+from tasks.models import Rejected, Source
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+# ftfy's defaults are opinionated: keep curly quotes (Vietnamese news uses “ ”), let it undo
+# mojibake and fix C1 controls; we do HTML entities and NFC ourselves.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    uncurl_quotes=False,
+    unescape_html=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\x0b\x0c]")
+_MULTI_SPACE = re.compile(r" {2,}")
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_BINARY_MAGIC = (
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"%PDF", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x7fELF", "ELF executable"),
+)
+# Letters that only Vietnamese (among Latin-script languages) uses; a decoded text rich in them
+# is almost certainly decoded right.
+_VI_LETTERS = set(
+    "ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+    "ÀÁẢÃẠẰẮẲẴẶẦẤẨẪẬÈÉẺẼẸỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌỒỐỔỖỘỜỚỞỠỢÙÚỦŨỤỪỨỬỮỰỲÝỶỸỴ"
+)
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    fixes: list[str] = field(default_factory=list)
+
+
+class RejectInput(Exception):
+    """Raised by :func:`decode_bytes` for input that cannot be processed."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Ingested:
+    id: str
+    source: Source
+    text: str  # normalised, same number of lines as the raw text
+    raw_lines: list[str]  # decoded, not normalised (what the review report shows)
+    fixes: list[str] = field(default_factory=list)
+
+
+def doc_id_for(path: Path) -> str:
+    """A document id from a file name that can never address anything outside the output folder.
+
+    >>> doc_id_for(Path("input/000_63c0.txt"))
+    '000_63c0'
+    >>> doc_id_for(Path("a/../b c;rm -rf.txt"))
+    'b_c_rm_-rf'
+    >>> doc_id_for(Path("...txt"))
+    '_..'
+    """
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("_") or "_"
+    if safe.startswith("."):
+        safe = "_" + safe
+    return safe[:150]
+
+
+def vietnamese_ratio(text: str) -> float:
+    """Share of letters that are Vietnamese-specific (a plain-ASCII text scores 0)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(c in _VI_LETTERS for c in letters) / len(letters)
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = sum(1 for c in text if (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\r\t")
+              or c == "\ufffd")
+    return bad / len(text)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nul = sample[0::2].count(0) / len(sample[0::2])
+    odd_nul = sample[1::2].count(0) / len(sample[1::2])
+    if odd_nul > 0.3 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.3 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode raw scrape bytes, repairing mojibake; raise :class:`RejectInput` when impossible."""
+    if not data.strip():
+        raise RejectInput("empty", "the file is empty or holds only white space")
+    for magic, what in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise RejectInput("binary", f"starts like a {what}")
+    encoding: str | None = None
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding, data = "utf-8-sig", data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in data[:4096]:
+        encoding = _utf16_without_bom(data)
+        if encoding is None:
+            raise RejectInput("binary", "contains NUL bytes and is not UTF-16")
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as err:
+            raise RejectInput("undecodable", f"declared {encoding} by its byte-order mark, but {err}") from None
+        if encoding == "utf-16":
+            encoding = "utf-16-le" if data.startswith(b"\xff\xfe") else "utf-16-be"
+            text = text.lstrip("\ufeff")
+    else:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = _decode_legacy(data)
+    if not text.strip():
+        raise RejectInput("empty", "the file holds only white space")
+    if _control_ratio(text) > 0.02:
+        raise RejectInput("binary", "more than 2% control or replacement characters after decoding")
+    return _repair_mojibake(Decoded(text, encoding))
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    """Non-UTF-8 bytes: Windows Vietnamese (cp1258) or Western (cp1252), whichever reads as Vietnamese."""
+    best: tuple[float, str, str] | None = None
+    for codec in ("cp1258", "cp1252"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        text = unicodedata.normalize("NFC", text)
+        score = vietnamese_ratio(text) - _control_ratio(text)
+        if best is None or score > best[0]:
+            best = (score, text, codec)
+    if best is None:
+        raise RejectInput("undecodable", "not UTF-8, UTF-16, cp1258 or cp1252")
+    return best[1], best[2]
+
+
+def _repair_mojibake(decoded: Decoded) -> Decoded:
+    """Undo UTF-8-read-as-cp1252 (possibly twice, possibly only on some lines) with ftfy."""
+    fixed_lines = []
+    changed = 0
+    for line in decoded.text.splitlines():
+        fixed = ftfy.fix_text(line, config=FTFY_CONFIG) if line and not line.isascii() else line
+        if unicodedata.normalize("NFC", fixed) != unicodedata.normalize("NFC", line):
+            changed += 1
+        fixed_lines.append(fixed)
+    if changed:
+        decoded.fixes.append(f"mojibake repaired on {changed} line(s) (ftfy)")
+        if decoded.encoding == "utf-8":
+            decoded.encoding = "utf-8 (cp1252 mojibake repaired)"
+        decoded.text = "\n".join(fixed_lines)
+    return decoded
+
+
+def normalise_line(line: str) -> str:
+    """NFC, HTML entities, no zero-width characters, single ordinary spaces, no edge spaces."""
+    if "&" in line and _ENTITY.search(line):
+        line = html.unescape(line)
+    line = line.translate(_ZERO_WIDTH)
+    line = _ODD_SPACES.sub(" ", line)
+    line = _MULTI_SPACE.sub(" ", line).strip()
+    return unicodedata.normalize("NFC", line)
+
+
+def normalise(text: str) -> str:
+    """Normalise every line; the result has exactly as many lines as ``text.splitlines()``."""
+    return "\n".join(normalise_line(line) for line in text.splitlines())
+
+
+def ingest_bytes(data: bytes, path: Path, doc_id: str | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Rejected:
+    """Decode and normalise one scrape; bad input becomes a :class:`Rejected` value."""
+    doc_id = doc_id or doc_id_for(path)
+    source = Source(path=str(path), sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    if len(data) > max_bytes:
+        return Rejected(id=doc_id, source=source, reason="too_large",
+                        detail=f"{len(data)} bytes is over the limit of {max_bytes} (--max-bytes)")
+    try:
+        decoded = decode_bytes(data)
+    except RejectInput as err:
+        return Rejected(id=doc_id, source=source, reason=err.reason, detail=err.detail)
+    source.encoding = decoded.encoding
+    raw_lines = decoded.text.splitlines()
+    return Ingested(id=doc_id, source=source, text=normalise(decoded.text), raw_lines=raw_lines,
+                    fixes=decoded.fixes)
+
+
+def ingest_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Rejected:
+    """Read one file; unreadable, vanished or non-regular files are rejected with a reason."""
+    doc_id = doc_id_for(path)
+    empty_source = Source(path=str(path), sha256="", bytes=0)
+    try:
+        if path.is_symlink() or not path.is_file():
+            return Rejected(id=doc_id, source=empty_source, reason="not_a_file",
+                            detail="a directory, symlink or special file named like a scrape")
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Rejected(id=doc_id, source=empty_source.model_copy(update={"bytes": size}),
+                            reason="too_large", detail=f"{size} bytes is over the limit of {max_bytes}")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Rejected(id=doc_id, source=empty_source, reason="vanished",
+                        detail="the file disappeared before it could be read")
+    except OSError as err:
+        return Rejected(id=doc_id, source=empty_source, reason="unreadable", detail=str(err))
+    return ingest_bytes(data, path, doc_id, max_bytes)

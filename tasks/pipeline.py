@@ -1,0 +1,145 @@
+"""The stages chained for a chunk of documents, as plain functions (no Prefect).
+
+A :class:`Work` item carries one document through the stages. A stage that raises for one
+document marks only that document failed (stage and error kept); the rest of the chunk goes on.
+The Prefect flow (``flows/pipeline.py``) wraps each stage of a chunk in one task run.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tasks.boilerplate import Stripped, strip_boilerplate
+from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, ingest_file
+from tasks.langid import detect_language
+from tasks.models import Document, Failed, Rejected, Translation
+from tasks.repair import Repaired, repair_document
+from tasks.translate import Translator, translate_document
+from tasks.write import write_document, write_failed, write_rejected
+
+STAGES = ("ingest", "strip", "repair", "translate", "write")
+CODE_DIR = Path(__file__).parent
+
+
+@functools.cache
+def code_version() -> str:
+    """A hash of the code and data that shape the output (stage modules, profiles, name tables)."""
+    digest = hashlib.sha256()
+    for path in sorted(CODE_DIR.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".toml", ".tsv", ".txt"):
+            digest.update(path.relative_to(CODE_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class Work:
+    path: str
+    id: str = ""
+    ingested: Ingested | None = None
+    stripped: Stripped | None = None
+    repaired: Repaired | None = None
+    language: str = "und"
+    translation: Translation | None = None
+    rejected: Rejected | None = None
+    failed: Failed | None = None
+    document: Document | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.rejected is None and self.failed is None
+
+
+def run_stage(works: list[Work], stage: str, step: Callable[[Work], None]) -> list[Work]:
+    """Apply ``step`` to every still-active document, isolating and timing each one."""
+    for work in works:
+        if not work.active:
+            continue
+        started = time.perf_counter()
+        try:
+            step(work)
+        except Exception as err:  # noqa: BLE001 - one document's failure must not stop the batch
+            source = work.ingested.source if work.ingested else None
+            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+            work.failed = Failed(id=work.id, source=source, stage=stage, error=detail)
+        work.seconds[stage] = round(time.perf_counter() - started, 4)
+    return works
+
+
+def ingest_step(max_bytes: int = DEFAULT_MAX_BYTES) -> Callable[[Work], None]:
+    def step(work: Work) -> None:
+        result = ingest_file(Path(work.path), max_bytes)
+        work.id = result.id
+        if isinstance(result, Rejected):
+            work.rejected = result
+        else:
+            work.ingested = result
+    return step
+
+
+def strip_step(work: Work) -> None:
+    assert work.ingested is not None
+    work.stripped = strip_boilerplate(work.ingested.text)
+    s = work.stripped
+    work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title)
+
+
+def repair_step(work: Work) -> None:
+    s = work.stripped
+    assert s is not None
+    work.repaired = repair_document(s.title, s.summary, s.paragraphs, s.captions)
+
+
+def translate_step(translator: Translator | None) -> Callable[[Work], None]:
+    def step(work: Work) -> None:
+        r = work.repaired
+        assert r is not None
+        work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator)
+    return step
+
+
+def build_document(work: Work, model_id: str | None = None) -> Document:
+    ing, s, r = work.ingested, work.stripped, work.repaired
+    assert ing is not None and s is not None and r is not None and work.translation is not None
+    return Document(
+        id=work.id, source=ing.source, language=work.language, site=s.site, url=s.url,
+        title=r.title, published=s.published, credit=s.credit, summary=r.summary,
+        paragraphs=r.paragraphs, captions=r.captions, removed=s.removed, repairs=r.repairs,
+        uncertain=r.uncertain, machine_translated=r.machine_translated, translation=work.translation,
+        pipeline_version=code_version(),
+    )
+
+
+def write_step(output_dir: Path) -> Callable[[Work], None]:
+    def step(work: Work) -> None:
+        work.document = build_document(work)
+        write_document(work.document, output_dir)
+    return step
+
+
+def write_setaside(works: list[Work], output_dir: Path) -> None:
+    """Rejected and failed documents get their record in ``_rejected/`` or ``_failed/``."""
+    for work in works:
+        if work.rejected is not None:
+            write_rejected(work.rejected, output_dir)
+        elif work.failed is not None:
+            write_failed(work.failed, output_dir)
+
+
+def process_chunk(paths: list[str], output_dir: Path, translator: Translator | None,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
+    """All five stages over a chunk, without Prefect (tests, benchmarks, library users)."""
+    works = [Work(path=p) for p in paths]
+    run_stage(works, "ingest", ingest_step(max_bytes))
+    run_stage(works, "strip", strip_step)
+    run_stage(works, "repair", repair_step)
+    run_stage(works, "translate", translate_step(translator))
+    run_stage(works, "write", write_step(output_dir))
+    write_setaside(works, output_dir)
+    return works

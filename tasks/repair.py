@@ -1,0 +1,460 @@
+"""Stage 3, repair machine translation: detect garbled Chinese->Vietnamese MT and repair only what
+is certain.
+
+Repairs (each recorded as {kind, before, after, confidence, where, index}):
+- ``pinyin-name``: a Chinese name left in pinyin ("Ruan Jinyong", half-translated "Trần Daguang",
+  or a surname/given name alone once the full name is resolved) -> its Hán-Việt reading, when the
+  name table or the document itself makes the reading certain; otherwise the span is listed in
+  ``uncertain`` with candidates and left as it is.
+- ``name-consistency``: a tone-mark variant of a name ("Quách Thành Côn") -> the spelling that the
+  name table and the same document agree on ("Quách Thanh Côn").
+- ``punctuation``: ", ." -> ".", space before punctuation, "vv." -> "v.v.".
+- ``doubled-word``: "Bộ Bộ" -> "Bộ" for words never written twice (data/names/never_doubled.txt).
+- ``casing``: "19 Tháng 10" -> "19 tháng 10" mid-sentence.
+- ``caption-credit``: in a flagged document, a caption's "(Nguồn: X)" fused by the MT -> ". Nguồn: X".
+
+A clean article gets no repair: every rule fires only on a fault that edited Vietnamese never has.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tasks.models import MachineTranslated, Repair, Uncertain
+
+NAMES_DIR = Path(__file__).parent / "data" / "names"
+FLAG_THRESHOLD = 0.2
+
+
+def _read_tsv(path: Path) -> list[list[str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            rows.append(line.split("\t"))
+    return rows[1:]  # header
+
+
+def fold(text: str) -> str:
+    """Lower case, no tone marks or vowel hats, đ -> d: 'Quách Thành Côn' -> 'quach thanh con'."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class Name:
+    hanzi: str
+    pinyin: tuple[str, ...]
+    han_viet: str
+    kind: str
+
+
+@dataclass
+class NameTable:
+    names: list[Name]
+    by_pinyin: dict[tuple[str, ...], list[Name]]
+    by_fold: dict[str, list[Name]]
+    surnames_pinyin: dict[str, set[str]]  # pinyin -> Hán-Việt readings
+    surnames_vi: set[str]
+    syllables: dict[str, list[str]]  # pinyin syllable -> Hán-Việt readings
+    never_doubled: frozenset[str]
+
+    @property
+    def max_syllable(self) -> int:
+        return max(map(len, self.syllables))
+
+
+@functools.cache
+def load_names(directory: Path = NAMES_DIR) -> NameTable:
+    names = [Name(h, tuple(p.split()), hv, k) for h, p, hv, k, *_ in _read_tsv(directory / "names.tsv")]
+    by_pinyin: dict[tuple[str, ...], list[Name]] = {}
+    by_fold: dict[str, list[Name]] = {}
+    for name in names:
+        by_pinyin.setdefault(name.pinyin, []).append(name)
+        by_fold.setdefault(fold(name.han_viet), []).append(name)
+    surnames_pinyin: dict[str, set[str]] = {}
+    surnames_vi: set[str] = set()
+    for _hanzi, py, hv in _read_tsv(directory / "surnames.tsv"):
+        surnames_pinyin.setdefault(py, set()).add(hv)
+        surnames_vi.add(hv)
+    syllables = {}
+    for line in (directory / "pinyin_hanviet.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            syllable, readings = line.split("\t")
+            syllables[syllable] = readings.split(",")
+    never = frozenset(
+        w.strip() for w in (directory / "never_doubled.txt").read_text(encoding="utf-8").splitlines()
+        if w.strip() and not w.startswith("#"))
+    return NameTable(names, by_pinyin, by_fold, surnames_pinyin, surnames_vi, syllables, never)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pinyin and Vietnamese syllables
+
+_VI_ONSET = "ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x"
+_VI_RHYMES_ASCII = (
+    "a ai ao au ay ac ach am an ang anh ap at e eo em en ep et i ia iu im in ip it ich inh o oa oai "
+    "oay oac oach oan oang oanh oap oat oe oen oet oi om on ong op ot oc u ua ui um un ung up ut uc "
+    "uy uya uyu uyt uych uynh y"
+).split()
+_VI_SYLLABLE = re.compile(rf"^(?:{_VI_ONSET})?(?:{'|'.join(sorted(_VI_RHYMES_ASCII, key=len, reverse=True))})$")
+
+
+def is_vietnamese_ascii_syllable(token: str) -> bool:
+    """Could this diacritic-free token be a Vietnamese syllable (level tone, no hats)?
+
+    >>> [is_vietnamese_ascii_syllable(t) for t in ("Nam", "Sen", "Hun", "Chen", "Jin", "Yong", "Geng", "Guang")]
+    [True, True, True, True, False, False, False, False]
+    """
+    t = token.lower()
+    if not _VI_SYLLABLE.match(t):
+        return False
+    if t.startswith("c") and not t.startswith("ch") and t[1:2] in ("e", "i", "y"):
+        return False
+    if t.startswith("k") and not t.startswith("kh") and t[1:2] not in ("e", "i", "y"):
+        return False
+    if t.startswith("g") and not t.startswith(("gh", "gi")) and t[1:2] in ("e", "i"):
+        return False
+    if t.startswith("ng") and not t.startswith("ngh") and t[2:3] in ("e", "i"):
+        return False
+    return True
+
+
+def segmentations(token: str, table: NameTable, limit: int = 3) -> list[tuple[str, ...]]:
+    """Every way to read an ASCII token as 1..limit pinyin syllables, fewest syllables first.
+
+    >>> segmentations("Jinyong", load_names())
+    [('jin', 'yong')]
+    """
+    t = token.lower()
+    out: list[tuple[str, ...]] = []
+
+    def walk(start: int, acc: tuple[str, ...]) -> None:
+        if len(acc) > limit:
+            return
+        if start == len(t):
+            out.append(acc)
+            return
+        for end in range(min(len(t), start + table.max_syllable), start, -1):
+            piece = t[start:end]
+            if piece in table.syllables:
+                walk(end, acc + (piece,))
+
+    walk(0, ())
+    return sorted(out, key=len)
+
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+
+
+def _is_ascii_cap(word: str) -> bool:
+    return word.isascii() and word[:1].isupper() and word.isalpha() and (len(word) == 1 or not word.isupper())
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+    text: str
+    syllables: tuple[str, ...]
+    vi_prefix: str | None = None  # a Vietnamese surname already translated ("Trần Daguang")
+
+
+def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
+    """Spans that read as a Chinese name left in pinyin.
+
+    A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
+    a Chinese surname, at least one token not a possible Vietnamese syllable ("Ruan Jinyong",
+    but never "Hun Sen"); or a Hán-Việt surname followed by such tokens ("Trần Daguang"); or one
+    such token alone (kept for the second pass, once full names are resolved).
+
+    >>> [s.text for s in find_pinyin_spans("Thủ tướng Việt Nam Ruan Jinyong gặp Hun Sen và Lee Hyuk", load_names())]
+    ['Ruan Jinyong']
+    """
+    tokens = list(_TOKEN.finditer(text))
+    readings = [segmentations(t[0], table) if _is_ascii_cap(t[0]) else [] for t in tokens]
+    foreign = [bool(r) and not is_vietnamese_ascii_syllable(t[0]) for t, r in zip(tokens, readings)]
+
+    def adjacent(a: int, b: int) -> bool:
+        return text[tokens[a].end():tokens[b].start()] == " "
+
+    spans: list[Span] = []
+    i = 0
+    while i < len(tokens):
+        found = None
+        for size in (3, 2):
+            k = i + size
+            if k > len(tokens) or not all(readings[x] for x in range(i, k)):
+                continue
+            if not all(adjacent(x, x + 1) for x in range(i, k - 1)) or not any(foreign[i:k]):
+                continue
+            syllables = tuple(s for x in range(i, k) for s in readings[x][0])
+            if 2 <= len(syllables) <= 4 and readings[i][0][0] in table.surnames_pinyin:
+                found = Span(tokens[i].start(), tokens[k - 1].end(),
+                             text[tokens[i].start():tokens[k - 1].end()], syllables)
+                break
+        if found is None and foreign[i]:
+            k = i + 1
+            while k < len(tokens) and k < i + 2 and readings[k] and adjacent(k - 1, k):
+                k += 1
+            syllables = tuple(s for x in range(i, k) for s in readings[x][0])
+            prev = i - 1
+            if prev >= 0 and tokens[prev][0] in table.surnames_vi and adjacent(prev, i) and len(syllables) <= 3:
+                found = Span(tokens[prev].start(), tokens[k - 1].end(),
+                             text[tokens[prev].start():tokens[k - 1].end()], syllables, tokens[prev][0])
+            elif k == i + 1:
+                found = Span(tokens[i].start(), tokens[i].end(), tokens[i][0], syllables, "?single")
+        if found is not None:
+            spans.append(found)
+            while i < len(tokens) and tokens[i].start() < found.end:
+                i += 1
+        else:
+            i += 1
+    return spans
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage
+
+
+@dataclass
+class Field_:
+    where: str
+    index: int | None
+    text: str
+
+
+@dataclass
+class Repaired:
+    title: str
+    summary: str | None
+    paragraphs: list[str]
+    captions: list[str]
+    repairs: list[Repair] = field(default_factory=list)
+    uncertain: list[Uncertain] = field(default_factory=list)
+    machine_translated: MachineTranslated = field(default_factory=lambda: MachineTranslated(score=0.0, flagged=False))
+
+
+def _candidates(syllables: tuple[str, ...], table: NameTable, limit: int = 5) -> list[list[str]]:
+    return [[r for r in table.syllables.get(s, [])[:limit]] for s in syllables]
+
+
+def _resolve(span: Span, table: NameTable, context: set[str],
+             resolved: dict[tuple[str, ...], str]) -> tuple[str | None, tuple[str, ...] | None, list[str], float]:
+    """Hán-Việt for a pinyin span: (replacement, its full pinyin key, candidates, confidence)."""
+    if span.vi_prefix == "?single":  # a lone surname or given name: only once the full name is known
+        hits = set()
+        for key, hv in resolved.items():
+            parts = hv.split()
+            if key[1:] == span.syllables and len(parts) == len(key):
+                hits.add(" ".join(parts[1:]))
+            elif key[:1] == span.syllables:
+                hits.add(parts[0])
+        return (hits.pop(), None, [], 0.9) if len(hits) == 1 else (None, None, sorted(hits), 0.0)
+    if span.vi_prefix:  # "Trần Daguang": the surname is already Hán-Việt
+        matches = [n for n in table.names
+                   if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
+        if len({n.han_viet for n in matches}) == 1:
+            return matches[0].han_viet, matches[0].pinyin, [], 0.95
+        combos = _combos((span.vi_prefix,), span.syllables, table)
+        in_context = [c for c in combos if c in context]
+        return (in_context[0], None, [], 0.85) if len(in_context) == 1 else (None, None, combos[:5], 0.0)
+    matches = table.by_pinyin.get(span.syllables, [])
+    if len({n.han_viet for n in matches}) == 1:
+        return matches[0].han_viet, span.syllables, [], 0.99
+    if matches:
+        in_context = {n.han_viet for n in matches if n.han_viet in context}
+        if len(in_context) == 1:
+            return in_context.pop(), span.syllables, [], 0.9
+        return None, None, sorted({n.han_viet for n in matches}), 0.0
+    surname = table.surnames_pinyin.get(span.syllables[0], set())
+    combos = _combos(tuple(sorted(surname)), span.syllables[1:], table)
+    in_context = [c for c in combos if c in context]
+    if len(in_context) == 1:
+        return in_context[0], span.syllables, [], 0.85
+    return None, None, combos[:5], 0.0
+
+
+def _combos(first: tuple[str, ...], rest: tuple[str, ...], table: NameTable) -> list[str]:
+    parts = [list(first) or ["?"]] + _candidates(rest, table, limit=12)
+    return [" ".join(p) for p in itertools.islice(itertools.product(*parts), 5000)]
+
+
+def _context_names(fields: list[Field_]) -> set[str]:
+    """Capitalised Vietnamese word sequences (2..4 words) present in the document."""
+    names: set[str] = set()
+    for f in fields:
+        words = f.text.replace(",", " ").replace(".", " ").split()
+        for n in (2, 3, 4):
+            for k in range(len(words) - n + 1):
+                window = words[k:k + n]
+                if all(w[:1].isupper() and w.isalpha() for w in window):
+                    names.add(" ".join(window))
+    return names
+
+
+def _apply(f: Field_, start: int, end: int, after: str) -> None:
+    f.text = f.text[:start] + after + f.text[end:]
+
+
+def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
+                  repairs: list[Repair], uncertain: list[Uncertain]) -> None:
+    resolved: dict[tuple[str, ...], str] = {}  # full pinyin -> Hán-Việt, from full names first
+    for singles in (False, True):
+        for f in fields:
+            for span in reversed(find_pinyin_spans(f.text, table)):
+                is_single = span.vi_prefix == "?single"
+                if is_single != singles:
+                    continue
+                after, key, candidates, confidence = _resolve(span, table, context, resolved)
+                if after:
+                    if key:
+                        resolved[key] = after
+                    repairs.append(Repair(kind="pinyin-name", before=span.text, after=after,
+                                          confidence=confidence, where=f.where, index=f.index))
+                    _apply(f, span.start, span.end, after)
+                elif not is_single or candidates:
+                    uncertain.append(Uncertain(kind="pinyin-name", text=span.text, candidates=candidates,
+                                               where=f.where, index=f.index))
+    # repairs were collected right to left within a field; report them in reading order
+    repairs.sort(key=lambda r: (["title", "summary", "paragraphs", "captions"].index(r.where), r.index or 0))
+
+
+def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Repair],
+                        uncertain: list[Uncertain]) -> None:
+    """Tone-mark variants of a name in the table, when the document also uses the table's form."""
+    full_text = "\n".join(f.text for f in fields)
+    for f in fields:
+        words = list(re.finditer(r"\w+", f.text))
+        for n in (3, 4):
+            for k in range(len(words) - n + 1):
+                window = words[k:k + n]
+                text = f.text[window[0].start():window[-1].end()]
+                if not all(w[0][:1].isupper() for w in window) or " " * 2 in text:
+                    continue
+                names = table.by_fold.get(fold(text))
+                if not names:
+                    continue
+                target = names[0].han_viet
+                if text == target or unicodedata.normalize("NFD", text) == unicodedata.normalize("NFD", target):
+                    continue
+                if _same_tones(text, target):
+                    continue  # only the tone-mark placement differs (hoà/hòa): not a different name
+                if full_text.count(target) > full_text.count(text):
+                    repairs.append(Repair(kind="name-consistency", before=text, after=target,
+                                          confidence=0.95, where=f.where, index=f.index))
+                    f.text = f.text[:window[0].start()] + target + f.text[window[-1].end():]
+                    return _repair_consistency(fields, table, repairs, uncertain)
+                if target in full_text:  # the table and the document disagree on which is right
+                        uncertain.append(Uncertain(kind="name-consistency", text=text, candidates=[target],
+                                               where=f.where, index=f.index))
+
+
+def _same_tones(a: str, b: str) -> bool:
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    def sig(s: str) -> tuple[str, str]:
+        d = unicodedata.normalize("NFD", s)
+        return "".join(c for c in d if c not in tones), "".join(sorted(c for c in d if c in tones))
+    return sig(a) == sig(b)
+
+
+_RULES: list[tuple[str, re.Pattern[str], str]] = [
+    ("punctuation", re.compile(r"\s*,\s+\.(?!\.)"), "."),
+    ("punctuation", re.compile(r"(?<=\w)\s+([.,;:!?])(?![.\w])"), r"\1"),
+    ("punctuation", re.compile(r"\bvv\.(?=\s|$)"), "v.v."),
+    ("casing", re.compile(r"(?<=\d )Tháng(?= \d)"), "tháng"),
+]
+
+
+def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Repair]) -> None:
+    doubled = re.compile(r"\b(" + "|".join(map(re.escape, sorted(table.never_doubled))) + r")( \1)+\b")
+    for f in fields:
+        for kind, pattern, replacement in _RULES:
+            for m in reversed(list(pattern.finditer(f.text))):
+                after = m.expand(replacement)
+                repairs.append(Repair(kind=kind, before=_context(f.text, m.start(), m.end()),
+                                      after=_context(f.text[:m.start()] + after + f.text[m.end():],
+                                                     m.start(), m.start() + len(after)),
+                                      where=f.where, index=f.index))
+                _apply(f, m.start(), m.end(), after)
+        for m in reversed(list(doubled.finditer(f.text))):
+            repairs.append(Repair(kind="doubled-word", before=m[0], after=m[1], where=f.where, index=f.index))
+            _apply(f, m.start(), m.end(), m[1])
+
+
+def _context(text: str, start: int, end: int, width: int = 12) -> str:
+    """A short excerpt around a change, so the review sees the repaired words in place."""
+    left = text.rfind(" ", 0, max(0, start - width))
+    right = text.find(" ", min(len(text), end + width))
+    return text[left + 1 if left >= 0 else 0: right if right >= 0 else len(text)].strip()
+
+
+_CAPTION_CREDIT = re.compile(r"(?<=[^\W\d_])\s*\((Nguồn|Ảnh)\s*:\s*([^()]{1,60})\)\s*$")
+
+
+def score_machine_translation(fields: list[Field_], table: NameTable) -> MachineTranslated:
+    """Explainable MT score: per paragraph, faults that edited Vietnamese does not have."""
+    paragraph_scores = []
+    totals = {"pinyin_names": 0.0, "dangling_punctuation": 0.0, "doubled_words": 0.0, "non_vietnamese": 0.0}
+    doubled = re.compile(r"\b(" + "|".join(map(re.escape, sorted(table.never_doubled))) + r") \1\b")
+    for f in fields:
+        if f.where not in ("paragraphs", "summary"):
+            continue
+        pinyin = len([s for s in find_pinyin_spans(f.text, table) if s.vi_prefix != "?single"])
+        dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", f.text))
+        dbl = len(doubled.findall(f.text))
+        words = f.text.split()
+        ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and
+                         not is_vietnamese_ascii_syllable(w.strip(",.;:()")))
+        non_vi = ascii_caps / max(1, len(words))
+        raw = 1.0 * pinyin + 0.7 * dangling + 0.7 * dbl + 5.0 * non_vi
+        paragraph_scores.append(round(1 - math.exp(-raw), 3))
+        totals["pinyin_names"] += pinyin
+        totals["dangling_punctuation"] += dangling
+        totals["doubled_words"] += dbl
+        totals["non_vietnamese"] += non_vi
+    score = round(sum(paragraph_scores) / len(paragraph_scores), 3) if paragraph_scores else 0.0
+    return MachineTranslated(score=score, flagged=score >= FLAG_THRESHOLD,
+                             features={k: round(v, 3) for k, v in totals.items()},
+                             paragraph_scores=paragraph_scores)
+
+
+def repair_document(title: str, summary: str | None, paragraphs: list[str], captions: list[str],
+                    batch_names: set[str] | None = None, table: NameTable | None = None) -> Repaired:
+    """Score and repair one document's text; the input lists are not modified."""
+    table = table or load_names()
+    fields = [Field_("title", None, title)]
+    if summary is not None:
+        fields.append(Field_("summary", None, summary))
+    fields += [Field_("paragraphs", i, p) for i, p in enumerate(paragraphs)]
+    fields += [Field_("captions", i, c) for i, c in enumerate(captions)]
+    mt = score_machine_translation(fields, table)
+    repairs: list[Repair] = []
+    uncertain: list[Uncertain] = []
+    context = _context_names(fields) | (batch_names or set())
+    _repair_names(fields, table, context, repairs, uncertain)
+    _repair_consistency(fields, table, repairs, uncertain)
+    _repair_text_rules(fields, table, repairs)
+    if mt.flagged:
+        for f in fields:
+            if f.where == "captions":
+                m = _CAPTION_CREDIT.search(f.text)
+                if m:
+                    after = f"{f.text[:m.start()].rstrip()}. {m[1]}: {m[2].strip()}"
+                    repairs.append(Repair(kind="caption-credit", before=f.text, after=after,
+                                          confidence=0.9, where=f.where, index=f.index))
+                    f.text = after
+    out = Repaired(title=fields[0].text, summary=None, paragraphs=[], captions=[],
+                   repairs=repairs, uncertain=uncertain, machine_translated=mt)
+    for f in fields[1:]:
+        if f.where == "summary":
+            out.summary = f.text
+        elif f.where == "paragraphs":
+            out.paragraphs.append(f.text)
+        else:
+            out.captions.append(f.text)
+    return out

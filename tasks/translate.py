@@ -1,0 +1,250 @@
+"""Stage 4, translate offline: clean Vietnamese -> English with an installed Argos vi→en package.
+
+The package's CTranslate2 model and SentencePiece tokenizer are run directly (argostranslate's own
+``translate()`` needs stanza/torch and downloads a sentence splitter at run time, which fails
+offline). Decoding settings are argostranslate's (``apply_packaged_translation``: beam
+max(1, ARGOS_BEAM_SIZE=4), length_penalty 0.2, replace_unknowns, one hypothesis), so a sentence
+translates to exactly what argostranslate would produce; what changes is batching (by examples,
+which is where the speed is on CPU), a Vietnamese sentence splitter, and a translation memory.
+
+>>> split_sentences("Ngày 10.1.2024, TP.HCM tăng 3.5%. Ông Nguyễn V. A nói: v.v. Hai bên nhất trí.")
+['Ngày 10.1.2024, TP.HCM tăng 3.5%.', 'Ông Nguyễn V. A nói: v.v. Hai bên nhất trí.']
+"""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tasks.argos import InstalledModel, find_model
+from tasks.ingest import vietnamese_ratio
+from tasks.models import Translation
+
+MISSING_MODEL = ("no vi→en translation model installed: run `vnclean model install` (online) or "
+                 "`vnclean model install --from FILE.argosmodel`")
+MAX_PIECES = 1000  # CTranslate2 silently truncates inputs over 1024 pieces
+
+# ---------------------------------------------------------------------------------------------
+# Sentences
+
+_ABBREVIATIONS = {
+    "tp", "th.s", "ths", "pgs", "gs", "ts", "bs", "ks", "ls", "nxb", "tt", "q", "p", "tx", "mr", "mrs",
+    "dr", "st", "no", "vs", "v.v", "tr", "đ", "ng", "nd", "ub", "ubnd",
+}
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’»)]*(?=\s+[\"“‘«(]?[A-ZÀ-ỸĐ0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Vietnamese news text into sentences; never inside "v.v.", "TP.HCM", "Th.S", an
+    initial ("Nguyễn V. A"), a number or date ("10.1.2024", "3.5%"), or a URL."""
+    sentences, start = [], 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        before = text[start:match.start() + 1]
+        word = before.split()[-1] if before.split() else ""
+        stem = word.rstrip(".!?…").lower()
+        if match.group().startswith(".") and (
+                stem in _ABBREVIATIONS or stem.endswith("v.v") or (len(stem) == 1 and stem.isalpha())
+                or "://" in word or word.startswith("www.")):
+            continue
+        sentences.append(text[start:end].strip())
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+# ---------------------------------------------------------------------------------------------
+# Translation memory
+
+
+class TranslationMemory:
+    """SQLite cache: (model id, exact source sentence) -> target pieces."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        self._db.execute("CREATE TABLE IF NOT EXISTS memory (model TEXT, source TEXT, pieces TEXT, "
+                         "PRIMARY KEY (model, source))")
+
+    def get_many(self, model: str, sources: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        with self._lock:
+            for i in range(0, len(sources), 500):
+                chunk = sources[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for source, pieces in self._db.execute(
+                        f"SELECT source, pieces FROM memory WHERE model = ? AND source IN ({marks})",
+                        [model, *chunk]):
+                    found[source] = pieces.split(" ") if pieces else []
+        return found
+
+    def put_many(self, model: str, items: dict[str, list[str]]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO memory VALUES (?, ?, ?)",
+                                 [(model, s, " ".join(p)) for s, p in items.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The translator
+
+
+def _argos_settings() -> dict:
+    from argostranslate import settings
+
+    return {"beam_size": max(1, settings.beam_size), "compute_type": settings.compute_type,
+            "device": settings.device}
+
+
+@dataclass
+class Stats:
+    sentences: int = 0
+    hits: int = 0
+    misses: int = 0
+    model_calls: int = 0
+
+
+class Translator:
+    """Loads one vi→en package once and translates many sentences per model call."""
+
+    def __init__(self, model: InstalledModel, memory: TranslationMemory | None = None,
+                 batch_size: int = 32, threads: int | None = None) -> None:
+        import ctranslate2
+        import sentencepiece
+
+        self.model = model
+        meta = __import__("json").loads((model.path / "metadata.json").read_text(encoding="utf-8"))
+        self.target_prefix = meta.get("target_prefix", "")
+        opts = _argos_settings()
+        self.beam_size = opts["beam_size"]
+        self.batch_size = batch_size
+        threads = threads or int(os.environ.get("VNCLEAN_TRANSLATE_THREADS", os.cpu_count() or 1))
+        self.ct2 = ctranslate2.Translator(str(model.path / "model"), device=opts["device"],
+                                          compute_type=opts["compute_type"], inter_threads=1,
+                                          intra_threads=threads)
+        self.sp = sentencepiece.SentencePieceProcessor(model_file=str(model.path / "sentencepiece.model"))
+        self.memory = memory or TranslationMemory(None)
+        self.stats = Stats()
+        self._lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    # -- pieces -------------------------------------------------------------------------------
+    def encode(self, sentence: str) -> list[list[str]]:
+        """SentencePiece pieces, split into chunks CTranslate2 will not truncate."""
+        pieces = self.sp.encode(sentence, out_type=str)
+        return [pieces[i:i + MAX_PIECES] for i in range(0, len(pieces), MAX_PIECES)] or [[]]
+
+    def decode(self, pieces: list[str]) -> str:
+        """argostranslate's SentencePieceTokenizer.decode and prefix handling, exactly."""
+        value = self.sp.decode_pieces(pieces).replace("▁", " ").replace("_", " ")
+        if self.target_prefix and value.startswith(self.target_prefix):
+            value = value[len(self.target_prefix):]
+        return value[1:] if value.startswith(" ") else value
+
+    def _run_model(self, batch: list[list[str]]) -> list[list[str]]:
+        prefix = [[self.target_prefix]] * len(batch) if self.target_prefix else None
+        with self._lock:  # one model call at a time per process; the model uses all threads
+            results = self.ct2.translate_batch(
+                batch, target_prefix=prefix, replace_unknowns=True, max_batch_size=self.batch_size,
+                batch_type="examples", beam_size=self.beam_size, num_hypotheses=1, length_penalty=0.2)
+        self.stats.model_calls += 1
+        return [r.hypotheses[0] for r in results]
+
+    def translate_pieces(self, sentences: list[str]) -> list[list[str]]:
+        """Target pieces for each sentence: from the memory, or the model in batches."""
+        self.stats.sentences += len(sentences)
+        unique = list(dict.fromkeys(sentences))
+        known = self.memory.get_many(self.id, unique)
+        todo = [s for s in unique if s not in known]
+        self.stats.hits += len(sentences) - sum(1 for s in sentences if s in todo)
+        self.stats.misses += len(todo)
+        if todo:
+            chunks = [(s, c) for s in todo for c in self.encode(s)]
+            order = sorted(range(len(chunks)), key=lambda i: len(chunks[i][1]))  # similar lengths batch well
+            outputs: list[list[str]] = [[] for _ in chunks]
+            for i in range(0, len(order), self.batch_size):
+                idx = order[i:i + self.batch_size]
+                for j, out in zip(idx, self._run_model([chunks[j][1] for j in idx])):
+                    outputs[j] = out
+            fresh: dict[str, list[str]] = {}
+            for (source, _), out in zip(chunks, outputs):
+                fresh.setdefault(source, []).extend(out)
+            self.memory.put_many(self.id, fresh)
+            known.update(fresh)
+        return [known[s] for s in sentences]
+
+    def translate_texts(self, texts: list[str]) -> list[str]:
+        """Translate paragraphs: split into sentences, translate all at once, reassemble each
+        paragraph by decoding its sentences' pieces together, as argostranslate does."""
+        per_text = [split_sentences(t) for t in texts]
+        flat = [s for sentences in per_text for s in sentences]
+        pieces = self.translate_pieces(flat)
+        out, k = [], 0
+        for sentences in per_text:
+            joined: list[str] = []
+            for _ in sentences:
+                joined.extend(pieces[k])
+                k += 1
+            out.append(self.decode(joined))
+        return out
+
+
+_TRANSLATORS: dict[tuple, Translator] = {}
+_TRANSLATORS_LOCK = threading.Lock()
+
+
+def get_translator(memory_path: Path | None) -> Translator | None:
+    """The process-wide translator (the model is loaded once per process/worker), or None."""
+    model = find_model()
+    if model is None:
+        return None
+    key = (str(model.path), model.version, str(memory_path))
+    with _TRANSLATORS_LOCK:
+        if key not in _TRANSLATORS:
+            _TRANSLATORS[key] = Translator(model, TranslationMemory(memory_path))
+        return _TRANSLATORS[key]
+
+
+def is_vietnamese_text(text: str) -> bool | None:
+    """True/False when sure, None when the text is too short to tell."""
+    if vietnamese_ratio(text) > 0.05:
+        return True
+    if len(text.split()) < 6:
+        return None
+    from tasks.langid import detect_language
+
+    return detect_language(text) == "vi"
+
+
+def translate_document(title: str, summary: str | None, paragraphs: list[str], captions: list[str],
+                       translator: Translator | None) -> Translation:
+    """English aligned 1:1 with the Vietnamese fields; non-Vietnamese paragraphs are copied."""
+    if translator is None:
+        return Translation(status="missing-model", detail=MISSING_MODEL)
+    texts = [title] + ([summary] if summary else []) + paragraphs + captions
+    to_model = [i for i, t in enumerate(texts) if t.strip() and is_vietnamese_text(t) is not False]
+    before = (translator.stats.hits, translator.stats.misses)
+    english = list(texts)  # non-Vietnamese text is kept as it is
+    for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model])):
+        english[i] = out
+    copied = len([t for t in texts if t.strip()]) - len(to_model)
+    k = 1 + (1 if summary else 0)
+    return Translation(
+        status="ok", model=translator.id, title=english[0], summary=english[1] if summary else None,
+        paragraphs=english[k:k + len(paragraphs)], captions=english[k + len(paragraphs):],
+        detail=f"{copied} non-Vietnamese text(s) copied untranslated" if copied else None,
+        cache_hits=translator.stats.hits - before[0], cache_misses=translator.stats.misses - before[1])

@@ -1,0 +1,101 @@
+"""Stage 5, write: the output contract, atomically (temp file in the same folder + rename)."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from tasks.models import Document, Failed, Rejected
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a file so that readers see either the old file, or the whole new one: never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_json(model: BaseModel) -> str:
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
+def safe_child(output_dir: Path, *parts: str) -> Path:
+    """A path inside ``output_dir``; anything that would escape it is a programming error."""
+    path = output_dir.joinpath(*parts).resolve()
+    if output_dir.resolve() not in path.parents:
+        raise ValueError(f"refusing to write outside the output folder: {path}")
+    return path
+
+
+def vietnamese_text(doc: Document) -> str:
+    parts = [doc.title, ""]
+    if doc.summary:
+        parts += [doc.summary, ""]
+    for p in doc.paragraphs:
+        parts += [p, ""]
+    for c in doc.captions:
+        parts += [f"[Ảnh] {c}", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def english_text(doc: Document) -> str | None:
+    tr = doc.translation
+    if tr.status != "ok":
+        return None
+    parts = [tr.title or "", ""]
+    if tr.summary:
+        parts += [tr.summary, ""]
+    for p in tr.paragraphs:
+        parts += [p, ""]
+    for c in tr.captions:
+        parts += [f"[Photo] {c}", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_document(doc: Document, output_dir: Path) -> list[Path]:
+    """Write ``<id>.json``, ``<id>.vi.txt`` and, when translated, ``<id>.en.txt``.
+
+    A stale rejection or failure record for the same id is removed, and a stale ``.en.txt``
+    too when this run could not translate.
+    """
+    Document.model_validate(doc.model_dump())  # the contract holds, or this raises
+    written = []
+    targets = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
+    en = english_text(doc)
+    en_path = safe_child(output_dir, f"{doc.id}.en.txt")
+    if en is not None:
+        targets.append((en_path, en))
+    else:
+        en_path.unlink(missing_ok=True)
+    # the JSON last: its presence means the document is complete
+    targets.append((safe_child(output_dir, f"{doc.id}.json"), to_json(doc)))
+    for path, text in targets:
+        atomic_write(path, text)
+        written.append(path)
+    for stale in ("_rejected", "_failed"):
+        safe_child(output_dir, stale, f"{doc.id}.json").unlink(missing_ok=True)
+    return written
+
+
+def write_rejected(rejected: Rejected, output_dir: Path) -> Path:
+    path = safe_child(output_dir, "_rejected", f"{rejected.id}.json")
+    atomic_write(path, to_json(rejected))
+    return path
+
+
+def write_failed(failed: Failed, output_dir: Path) -> Path:
+    path = safe_child(output_dir, "_failed", f"{failed.id}.json")
+    atomic_write(path, to_json(failed))
+    return path

@@ -1,0 +1,16 @@
+"""Defaults that must be in the environment before Prefect is imported.
+
+Prefect runs with its temporary local API (no server, no account); telemetry off, because it
+would try the network; a longer start timeout, because a cold machine needs more than 20 s.
+A user's own settings (e.g. PREFECT_API_URL for a real server) win over these defaults.
+"""
+import os
+
+DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
+}
+for key, value in DEFAULTS.items():
+    os.environ.setdefault(key, value)

@@ -1,0 +1,130 @@
+"""The ``vnclean`` command: run the flow over a folder, manage the translation model."""
+from __future__ import annotations
+
+import vnclean._env  # noqa: F401  (before anything imports Prefect)
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="Clean scraped Vietnamese news and translate it to English offline.", no_args_is_help=True)
+model_app = typer.Typer(help="The vi→en translation model (Argos Translate package).", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+console = Console()
+
+
+@app.command()
+def run(
+    input: Annotated[Path, typer.Option("--input", "-i", help="folder of *.txt scrapes")] = Path("input"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
+    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, else 50)")] = None,
+    max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
+    require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
+) -> None:
+    """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
+    from tasks.argos import find_model
+    from tasks.translate import MISSING_MODEL
+
+    if not input.is_dir():
+        console.print(f"[red]input folder {input} does not exist[/red]")
+        raise typer.Exit(2)
+    if require_translation and find_model() is None:
+        console.print(f"[red]{MISSING_MODEL}[/red]")
+        raise typer.Exit(2)
+    files = sorted(input.glob("*.txt"))
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[dim]Starting Prefect's temporary local API (10–20 s on a cold machine)…[/dim]")
+    from flows.pipeline import process_scrapes
+    from vnclean import progress
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.fields[last]}"), console=console) as bar:
+        job = bar.add_task("documents", total=len(files), last="")
+
+        def advance(doc_id: str, status: str) -> None:
+            bar.update(job, advance=1, last=f"{doc_id} {status}")
+
+        progress.subscribe(advance)
+        try:
+            result = process_scrapes(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
+                                     max_bytes=max_bytes, require_translation=require_translation)
+        finally:
+            progress.unsubscribe(advance)
+    _print_summary(result)
+    if any(r["status"] != "ok" for r in result["rows"]):
+        raise typer.Exit(1)
+
+
+def _print_summary(result: dict) -> None:
+    table = Table(title=f"vnclean: {result['input_dir']} → {result['output_dir']}")
+    for col in ("id", "status", "site", "paragraphs", "removed", "repairs", "MT", "translation", "s"):
+        table.add_column(col, justify="right" if col in ("paragraphs", "removed", "repairs", "MT", "s") else "left")
+    for r in result["rows"]:
+        style = None if r["status"] == "ok" else "red"
+        table.add_row(r["id"], r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}",
+                      r["site"] or "", str(r["paragraphs"]), str(r["removed"]), str(r["repairs"]),
+                      f"{r['mt_score']:.2f}", r["translation"], f"{r['seconds']:.2f}", style=style)
+    console.print(table)
+    rows = result["rows"]
+    ok = [r for r in rows if r["status"] == "ok"]
+    console.print(
+        f"{len(rows)} documents: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "
+        f"{sum(r['status'] == 'failed' for r in rows)} failed · {sum(r['paragraphs'] for r in ok)} paragraphs kept · "
+        f"{sum(r['removed'] for r in ok)} lines removed · {sum(r['repairs'] for r in ok)} repairs · "
+        f"{result['seconds']} s")
+    if result["model"] is None:
+        from tasks.translate import MISSING_MODEL
+
+        console.print(f"[yellow]Translation: missing-model — {MISSING_MODEL}[/yellow]")
+    else:
+        console.print(f"Translation: {result['model']} · {result['cache_hits']} sentences from the translation "
+                      f"memory, {result['cache_misses']} by the model")
+    console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}")
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Show the installed translation packages and where they live."""
+    from tasks.argos import installed_models, packages_dir
+
+    models = installed_models()
+    console.print(f"Packages folder: {packages_dir()}  (set ARGOS_PACKAGES_DIR to change it)")
+    if not models:
+        console.print("No translation package installed.")
+        return
+    table = Table()
+    for col in ("from", "to", "version", "size", "path"):
+        table.add_column(col)
+    for m in models:
+        table.add_row(m.from_code, m.to_code, m.version, f"{m.size_bytes / 1e6:.1f} MB", str(m.path))
+    console.print(table)
+
+
+@model_app.command("install")
+def model_install(
+    from_file: Annotated[Optional[Path], typer.Option("--from", help="install this .argosmodel file (offline)")] = None,
+) -> None:
+    """Install the vi→en package: from the Argos index (online) or from a file."""
+    from tasks.argos import ModelError, install_from_file, install_from_index
+
+    try:
+        if from_file is not None:
+            model = install_from_file(from_file)
+        else:
+            with Progress(TextColumn("downloading vi→en"), BarColumn(), TextColumn("{task.completed:,.0f} B"),
+                          console=console) as bar:
+                job = bar.add_task("download", total=None)
+                model = install_from_index(lambda done, total: bar.update(job, completed=done, total=total or None))
+    except ModelError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1)
+    console.print(f"Installed {model.id} at {model.path} ({model.size_bytes / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    app()

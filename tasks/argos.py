@@ -90,18 +90,26 @@ def install_from_file(path: Path) -> InstalledModel:
     """Install a ``.argosmodel`` the user copied in (the offline path)."""
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path} is not an Argos package (a .argosmodel zip archive)")
+    target = packages_dir().resolve()
     with zipfile.ZipFile(path) as archive:
         metas = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/metadata.json")]
         if not metas:
             raise ModelError(f"{path} has no <folder>/metadata.json: not an Argos package")
         meta = json.loads(archive.read(metas[0]))
-    if meta.get("from_code") != FROM_CODE or meta.get("to_code") != TO_CODE:
-        raise ModelError(f"{path} translates {meta.get('from_code')}→{meta.get('to_code')}, not vi→en")
-    from argostranslate import package
+        if meta.get("from_code") != FROM_CODE or meta.get("to_code") != TO_CODE:
+            raise ModelError(f"{path} translates {meta.get('from_code')}→{meta.get('to_code')}, not vi→en")
+        for member in archive.namelist():
+            if target not in (target / member).resolve().parents:
+                raise ModelError(f"{path} has a file outside its folder ({member}): refusing to install")
+        # argostranslate's install_from_path is this extractall followed by an import of
+        # argostranslate.translate (stanza, torch) only to clear a cache: unzip here instead.
+        from argostranslate import package
 
-    package.install_from_path(path)
+        with package.package_lock:
+            archive.extractall(target)
     installed = find_model()
-    assert installed is not None, "installed but not found: check ARGOS_PACKAGES_DIR"
+    if installed is None:
+        raise ModelError(f"unpacked {path} into {target} but found no vi→en package there")
     return installed
 
 

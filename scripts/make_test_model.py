@@ -1,0 +1,153 @@
+"""Build a real Argos Translate vi→en package from seeded random weights (no torch, no download).
+
+The package has everything a published one has — metadata.json, a SentencePiece model trained on
+the given Vietnamese text, a CTranslate2 Transformer (from ``ctranslate2.specs``) — so every code
+path that loads, batches, caches and decodes runs for real. Its English is nonsense: use it to test
+plumbing and determinism, and (at transformer-base size) to measure compute.
+
+    python scripts/make_test_model.py --out /tmp/tiny.argosmodel                     # tiny, ~1 s
+    python scripts/make_test_model.py --out /tmp/base.argosmodel --size base         # like vi→en 1.x
+
+Same arguments, same bytes of model weights: the random generator is seeded.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {
+    # d_model, heads, encoder/decoder layers, ffn, sentencepiece vocab, model vocab (padded)
+    # std/eos_bias: weight scale and end-of-sentence bias, tuned so outputs depend on the input and
+    # have about the length of a real translation (a random model otherwise stops at once or at 256)
+    "tiny": dict(d_model=32, heads=2, layers=1, ffn=64, vocab=300, model_vocab=300, std=0.3, eos_bias=4.0),
+    # the published argos vi→en package is a transformer-base (6+6 layers, 512, 8 heads, 2048 FFN)
+    "base": dict(d_model=512, heads=8, layers=6, ffn=2048, vocab=2000, model_vocab=32000, std=0.3, eos_bias=4.0),
+}
+
+
+def train_sentencepiece(corpus: list[Path], vocab: int, out_dir: Path) -> Path:
+    import sentencepiece as spm
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in corpus)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, vocab_size=vocab, model_type="unigram",
+        character_coverage=1.0, num_threads=1, seed_sentencepiece_size=100000, shuffle_input_sentence=False,
+        hard_vocab_limit=False, bos_id=-1, eos_id=2, unk_id=0, pad_id=-1, minloglevel=2)
+    path = out_dir / "sentencepiece.model"
+    path.write_bytes(model.getvalue())
+    return path
+
+
+def build_spec(tokens: list[str], d_model: int, heads: int, layers: int, ffn: int, seed: int,
+               std: float = 0.05, eos_bias: float = 2.5):
+    from ctranslate2.specs import model_spec, transformer_spec
+
+    spec = transformer_spec.TransformerSpec.from_config(num_layers=(layers, layers), num_heads=heads)
+    rng = np.random.default_rng(seed)
+    vocab = len(tokens)
+    eos = tokens.index("</s>")
+
+    def fill(layer, name, value):
+        if value is not None:
+            return
+        attr = name.rsplit("/", 1)[-1]
+        path = name
+        if "embeddings" in path:
+            shape = (vocab, d_model)
+        elif path.endswith("gamma"):
+            setattr(layer, attr, np.ones(d_model, dtype=np.float32))
+            return
+        elif path.endswith("beta"):
+            setattr(layer, attr, np.zeros(d_model, dtype=np.float32))
+            return
+        elif "projection" in path:
+            shape = (vocab, d_model)
+        elif "self_attention/linear_0" in path:
+            shape = (3 * d_model, d_model)
+        elif "/attention/linear_1" in path:
+            shape = (2 * d_model, d_model)
+        elif "ffn/linear_0" in path:
+            shape = (ffn, d_model)
+        elif "ffn/linear_1" in path:
+            shape = (d_model, ffn)
+        else:
+            shape = (d_model, d_model)
+        setattr(layer, attr, rng.normal(0.0, std, size=shape).astype(np.float32))
+        if attr == "weight" and hasattr(layer, "bias") and isinstance(layer.bias, str):
+            bias = rng.normal(0.0, 0.05, size=shape[0]).astype(np.float32)
+            if "projection" in path:
+                bias[eos] = eos_bias  # end a sentence after a plausible number of tokens
+            layer.bias = bias
+
+    model_spec.visit_spec(spec, fill)
+    spec.register_source_vocabulary(tokens)
+    spec.register_target_vocabulary(tokens)
+    return spec
+
+
+def build_package(out: Path, size: str = "tiny", corpus: list[Path] | None = None, seed: int = 1234,
+                  version: str = "0.0.1-test", quantization: str | None = "int8") -> Path:
+    import sentencepiece as spm
+
+    dims = SIZES[size]
+    corpus = corpus or sorted((ROOT / "input").glob("*.txt"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / f"translate-vi_en-{version}"
+        folder.mkdir()
+        sp_path = train_sentencepiece(corpus, dims["vocab"], folder)
+        sp = spm.SentencePieceProcessor(model_file=str(sp_path))
+        tokens = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+        tokens = ["<unk>" if t == "<unk>" else t for t in tokens]
+        if "<s>" not in tokens:
+            tokens.append("<s>")
+        tokens += [f"▁filler{i}" for i in range(dims["model_vocab"] - len(tokens))]
+        spec = build_spec(tokens, dims["d_model"], dims["heads"], dims["layers"], dims["ffn"], seed,
+                          dims["std"], dims["eos_bias"])
+        spec.validate()
+        spec.optimize(quantization=quantization)
+        (folder / "model").mkdir()
+        spec.save(str(folder / "model"))
+        (folder / "metadata.json").write_text(json.dumps({
+            "package_version": version, "argos_version": "1.11.0", "from_code": "vi",
+            "from_name": "Vietnamese", "to_code": "en", "to_name": "English", "type": "translate",
+            "links": [], "description": f"vnclean test model ({size}, random weights, seed {seed})",
+        }, indent=2), encoding="utf-8")
+        (folder / "README.md").write_text(
+            f"vnclean test package: {size} Transformer with seeded random weights. Output is nonsense.\n",
+            encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_zip = out.with_suffix(".partial")
+        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(folder.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(Path(tmp)).as_posix())
+        shutil.move(tmp_zip, out)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, required=True, help="the .argosmodel file to write")
+    ap.add_argument("--size", choices=sorted(SIZES), default="tiny")
+    ap.add_argument("--corpus", type=Path, nargs="*", help="Vietnamese text for SentencePiece (default: input/*.txt)")
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--version", default="0.0.1-test")
+    ap.add_argument("--quantization", default="int8", help="int8, int8_float32, float16 or none")
+    args = ap.parse_args()
+    q = None if args.quantization == "none" else args.quantization
+    path = build_package(args.out, args.size, args.corpus, args.seed, args.version, q)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -40,6 +40,10 @@ class InstalledModel:
 
 
 def packages_dir() -> Path:
+    """Where packages live: ARGOS_PACKAGES_DIR when set (read now, not at import), else
+    argostranslate's own setting (settings.json, XDG_DATA_HOME/argos-translate/packages)."""
+    if os.environ.get("ARGOS_PACKAGES_DIR"):
+        return Path(os.environ["ARGOS_PACKAGES_DIR"])
     from argostranslate import settings
 
     return Path(settings.package_data_dir)

@@ -68,8 +68,9 @@ class Translation(_Model):
     paragraphs: list[str] = Field(default_factory=list)
     captions: list[str] = Field(default_factory=list)
     detail: str | None = None
-    cache_hits: int = 0
-    cache_misses: int = 0
+    # run statistics, reported in the run summary; not written (re-runs are byte-identical)
+    cache_hits: int = Field(0, exclude=True)
+    cache_misses: int = Field(0, exclude=True)
 
 
 class Document(_Model):

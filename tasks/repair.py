@@ -58,7 +58,7 @@ class NameTable:
     names: list[Name]
     by_pinyin: dict[tuple[str, ...], list[Name]]
     by_fold: dict[str, list[Name]]
-    surnames_pinyin: dict[str, set[str]]  # pinyin -> Hán-Việt readings
+    surnames_pinyin: dict[str, list[str]]  # pinyin -> Hán-Việt readings, most common surname first
     surnames_vi: set[str]
     syllables: dict[str, list[str]]  # pinyin syllable -> Hán-Việt readings
     never_doubled: frozenset[str]
@@ -76,10 +76,11 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     for name in names:
         by_pinyin.setdefault(name.pinyin, []).append(name)
         by_fold.setdefault(fold(name.han_viet), []).append(name)
-    surnames_pinyin: dict[str, set[str]] = {}
+    surnames_pinyin: dict[str, list[str]] = {}
     surnames_vi: set[str] = set()
-    for _hanzi, py, hv in _read_tsv(directory / "surnames.tsv"):
-        surnames_pinyin.setdefault(py, set()).add(hv)
+    for _hanzi, py, hv in _read_tsv(directory / "surnames.tsv"):  # in order of frequency
+        if hv not in surnames_pinyin.setdefault(py, []):
+            surnames_pinyin[py].append(hv)
         surnames_vi.add(hv)
     syllables = {}
     for line in (directory / "pinyin_hanviet.tsv").read_text(encoding="utf-8").splitlines():
@@ -185,8 +186,8 @@ def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
-        found = None
-        for size in (3, 2):
+        found, best = None, None
+        for size in (2, 3):
             k = i + size
             if k > len(tokens) or not all(readings[x] for x in range(i, k)):
                 continue
@@ -194,19 +195,20 @@ def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
                 continue
             syllables = tuple(s for x in range(i, k) for s in readings[x][0])
             if 2 <= len(syllables) <= 4 and readings[i][0][0] in table.surnames_pinyin:
-                found = Span(tokens[i].start(), tokens[k - 1].end(),
-                             text[tokens[i].start():tokens[k - 1].end()], syllables)
-                break
+                # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
+                rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
+                if best is None or rank > best:
+                    best = rank
+                    found = Span(tokens[i].start(), tokens[k - 1].end(),
+                                 text[tokens[i].start():tokens[k - 1].end()], syllables)
         if found is None and foreign[i]:
-            k = i + 1
-            while k < len(tokens) and k < i + 2 and readings[k] and adjacent(k - 1, k):
-                k += 1
-            syllables = tuple(s for x in range(i, k) for s in readings[x][0])
+            # pinyin writes a given name as one token ("Daguang"), so one token is the whole name
+            syllables = readings[i][0]
             prev = i - 1
             if prev >= 0 and tokens[prev][0] in table.surnames_vi and adjacent(prev, i) and len(syllables) <= 3:
-                found = Span(tokens[prev].start(), tokens[k - 1].end(),
-                             text[tokens[prev].start():tokens[k - 1].end()], syllables, tokens[prev][0])
-            elif k == i + 1:
+                found = Span(tokens[prev].start(), tokens[i].end(),
+                             text[tokens[prev].start():tokens[i].end()], syllables, tokens[prev][0])
+            else:
                 found = Span(tokens[i].start(), tokens[i].end(), tokens[i][0], syllables, "?single")
         if found is not None:
             spans.append(found)
@@ -271,8 +273,8 @@ def _resolve(span: Span, table: NameTable, context: set[str],
         if len(in_context) == 1:
             return in_context.pop(), span.syllables, [], 0.9
         return None, None, sorted({n.han_viet for n in matches}), 0.0
-    surname = table.surnames_pinyin.get(span.syllables[0], set())
-    combos = _combos(tuple(sorted(surname)), span.syllables[1:], table)
+    surname = table.surnames_pinyin.get(span.syllables[0], [])
+    combos = _combos(tuple(surname), span.syllables[1:], table)
     in_context = [c for c in combos if c in context]
     if len(in_context) == 1:
         return in_context[0], span.syllables, [], 0.85

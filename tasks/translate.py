@@ -39,17 +39,18 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"”’»)]*(?=\s+[\"“‘«(]?[A-ZÀ-ỸĐ
 
 def split_sentences(text: str) -> list[str]:
     """Split Vietnamese news text into sentences; never inside "v.v.", "TP.HCM", "Th.S", an
-    initial ("Nguyễn V. A"), a number or date ("10.1.2024", "3.5%"), or a URL."""
+    initial ("Nguyễn V. A"), a number or date ("10.1.2024", "3.5%"), or a URL (a boundary needs
+    white space after the punctuation and a capital, digit or opening quote after that)."""
     sentences, start = [], 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
         before = text[start:match.start() + 1]
         word = before.split()[-1] if before.split() else ""
-        stem = word.rstrip(".!?…").lower()
-        if match.group().startswith(".") and (
-                stem in _ABBREVIATIONS or stem.endswith("v.v") or (len(stem) == 1 and stem.isalpha())
-                or "://" in word or word.startswith("www.")):
-            continue
+        core = word.rstrip(".!?…")
+        stem = core.lower()
+        if match.group() == "." and (
+                stem in _ABBREVIATIONS or stem.endswith("v.v") or (len(core) == 1 and core.isupper())):
+            continue  # an abbreviation or an initial, not the end of a sentence
         sentences.append(text[start:end].strip())
         start = end
     tail = text[start:].strip()
@@ -164,14 +165,19 @@ class Translator:
         self.stats.model_calls += 1
         return [r.hypotheses[0] for r in results]
 
-    def translate_pieces(self, sentences: list[str]) -> list[list[str]]:
-        """Target pieces for each sentence: from the memory, or the model in batches."""
-        self.stats.sentences += len(sentences)
+    def translate_pieces(self, sentences: list[str], counts: Stats | None = None) -> list[list[str]]:
+        """Target pieces for each sentence: from the memory, or the model in batches.
+
+        A miss is a distinct sentence sent to the model; every other sentence is a hit (served from
+        the memory, or a repeat within the call). ``counts`` receives this call's numbers.
+        """
         unique = list(dict.fromkeys(sentences))
         known = self.memory.get_many(self.id, unique)
         todo = [s for s in unique if s not in known]
-        self.stats.hits += len(sentences) - sum(1 for s in sentences if s in todo)
-        self.stats.misses += len(todo)
+        for stats in filter(None, (self.stats, counts)):
+            stats.sentences += len(sentences)
+            stats.misses += len(todo)
+            stats.hits += len(sentences) - len(todo)
         if todo:
             chunks = [(s, c) for s in todo for c in self.encode(s)]
             order = sorted(range(len(chunks)), key=lambda i: len(chunks[i][1]))  # similar lengths batch well
@@ -187,12 +193,12 @@ class Translator:
             known.update(fresh)
         return [known[s] for s in sentences]
 
-    def translate_texts(self, texts: list[str]) -> list[str]:
+    def translate_texts(self, texts: list[str], counts: Stats | None = None) -> list[str]:
         """Translate paragraphs: split into sentences, translate all at once, reassemble each
         paragraph by decoding its sentences' pieces together, as argostranslate does."""
         per_text = [split_sentences(t) for t in texts]
         flat = [s for sentences in per_text for s in sentences]
-        pieces = self.translate_pieces(flat)
+        pieces = self.translate_pieces(flat, counts)
         out, k = [], 0
         for sentences in per_text:
             joined: list[str] = []
@@ -237,9 +243,9 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
         return Translation(status="missing-model", detail=MISSING_MODEL)
     texts = [title] + ([summary] if summary else []) + paragraphs + captions
     to_model = [i for i, t in enumerate(texts) if t.strip() and is_vietnamese_text(t) is not False]
-    before = (translator.stats.hits, translator.stats.misses)
+    counts = Stats()
     english = list(texts)  # non-Vietnamese text is kept as it is
-    for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model])):
+    for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model], counts)):
         english[i] = out
     copied = len([t for t in texts if t.strip()]) - len(to_model)
     k = 1 + (1 if summary else 0)
@@ -247,4 +253,4 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
         status="ok", model=translator.id, title=english[0], summary=english[1] if summary else None,
         paragraphs=english[k:k + len(paragraphs)], captions=english[k + len(paragraphs):],
         detail=f"{copied} non-Vietnamese text(s) copied untranslated" if copied else None,
-        cache_hits=translator.stats.hits - before[0], cache_misses=translator.stats.misses - before[1])
+        cache_hits=counts.hits, cache_misses=counts.misses)

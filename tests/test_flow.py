@@ -1,0 +1,72 @@
+"""End to end: the Prefect flow over a copy of input/, then the acceptance check on its output."""
+from __future__ import annotations
+
+import filecmp
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = ROOT / "tests" / "acceptance" / "check.py"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def prefect_api():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+def run_flow(input_dir: Path, output_dir: Path, **kwargs) -> dict:
+    from flows.pipeline import process_scrapes
+
+    return process_scrapes(input_dir=str(input_dir), output_dir=str(output_dir), **kwargs)
+
+
+def acceptance(output_dir: Path, input_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(CHECK), "--output", str(output_dir), "--input", str(input_dir), *extra],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_flow_without_a_model_passes_the_seed_acceptance(prefect_api, input_copy, tmp_path, argos_dir):
+    out = tmp_path / "output"
+    summary = run_flow(input_copy, out)
+    assert [r["status"] for r in summary["rows"]] == ["ok"] * 5 and summary["model"] is None
+    result = acceptance(out, input_copy)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith("0 failed")
+    assert (out / "report.html").read_text(encoding="utf-8").count("<h2") == 5
+
+
+def test_flow_with_a_model_translates_and_reruns_identically(prefect_api, input_copy, tmp_path, tiny_model):
+    out = tmp_path / "output"
+    first = run_flow(input_copy, out)
+    assert {r["translation"] for r in first["rows"]} == {"ok"} and first["cache_misses"] > 0
+    result = acceptance(out, input_copy, "--require-translation")
+    assert result.returncode == 0, result.stdout
+    snapshot = tmp_path / "first"
+    subprocess.run(["cp", "-r", str(out), str(snapshot)], check=True)
+    second = run_flow(input_copy, out)
+    assert second["cache_misses"] == 0 and second["cache_hits"] == first["cache_misses"] + first["cache_hits"]
+    for doc in input_copy.glob("*.txt"):
+        for suffix in (".json", ".vi.txt", ".en.txt"):
+            assert filecmp.cmp(out / f"{doc.stem}{suffix}", snapshot / f"{doc.stem}{suffix}", shallow=False)
+
+
+def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, tmp_path, argos_dir):
+    (input_copy / "empty.txt").write_bytes(b"")
+    (input_copy / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (input_copy / "folder.txt").mkdir()
+    out = tmp_path / "output"
+    summary = run_flow(input_copy, out)
+    status = {r["id"]: r["status"] for r in summary["rows"]}
+    assert status == {**{p.stem: "ok" for p in input_copy.glob("0*.txt")},
+                      "empty": "rejected", "photo": "rejected", "folder": "rejected"}
+    reasons = {p.stem: json.loads(p.read_text())["reason"] for p in (out / "_rejected").glob("*.json")}
+    assert reasons == {"empty": "empty", "photo": "binary", "folder": "not_a_file"}
+    assert acceptance(out, input_copy).returncode == 0

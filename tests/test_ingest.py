@@ -1,0 +1,94 @@
+"""Ingest: decoding, mojibake repair, normalisation, rejection of bad input."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+import ftfy.bad_codecs  # noqa: F401  (registers "sloppy-windows-1252", how browsers make mojibake)
+
+from tasks.ingest import Ingested, decode_bytes, doc_id_for, ingest_bytes, ingest_file, normalise
+from tasks.models import Rejected
+
+def mojibake(text: str) -> str:
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
+SAMPLE = "Bộ Công an Việt Nam và Bộ An ninh Quốc gia Trung Quốc tổ chức Hội nghị Đối thoại."
+
+
+def test_seed_is_read_as_utf8_with_its_line_count_kept(seed_paths):
+    path = seed_paths[0]
+    raw = path.read_text(encoding="utf-8")
+    result = ingest_file(path)
+    assert isinstance(result, Ingested)
+    assert result.source.encoding == "utf-8"
+    assert len(result.text.split("\n")) == len(raw.splitlines())
+    assert "\xa0" not in result.text
+
+
+@pytest.mark.parametrize("encode", [
+    lambda s: s.encode("utf-8"),
+    lambda s: b"\xef\xbb\xbf" + s.encode("utf-8"),
+    lambda s: s.encode("utf-16"),  # with BOM
+    lambda s: "\ufeff".encode("utf-16-be") + s.encode("utf-16-be"),
+    lambda s: s.encode("utf-16-le"),  # no BOM
+    lambda s: mojibake(s).encode("utf-8"),
+    lambda s: mojibake(mojibake(s)).encode("utf-8"),
+    lambda s: unicodedata.normalize("NFD", s).encode("utf-8"),
+], ids=["utf8", "utf8-bom", "utf16", "utf16be-bom", "utf16le-nobom", "mojibake", "double-mojibake", "nfd"])
+def test_encodings_decode_to_the_nfc_original(encode):
+    assert normalise(decode_bytes(encode(SAMPLE)).text) == SAMPLE
+
+
+def test_mojibake_on_some_lines_only_is_repaired_line_by_line():
+    mixed = SAMPLE + "\n" + mojibake(SAMPLE)
+    decoded = decode_bytes(mixed.encode("utf-8"))
+    assert decoded.text.splitlines() == [SAMPLE, SAMPLE]
+    assert decoded.fixes and "mojibake" in decoded.encoding
+
+
+def test_curly_quotes_are_kept():
+    text = "Hai Bộ trưởng đã ký kết “Bản ghi nhớ kết quả hội nghị”."
+    assert decode_bytes(text.encode("utf-8")).text == text
+
+
+def test_normalise_entities_spaces_zero_width_and_nfd():
+    raw = "H&agrave; N&#7897;i\u200b,\xa0 nga\u0300y  4/11 \t"
+    assert normalise(raw) == "Hà Nội, ngày 4/11"
+
+
+def test_normalise_never_adds_or_drops_lines():
+    raw = "a\r\nb\n\n\u2028c\x0cd\n"
+    assert len(normalise(raw).split("\n")) == len(raw.splitlines())
+
+
+@pytest.mark.parametrize("data,reason", [
+    (b"", "empty"),
+    (b"  \n\t \n", "empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    (b"abc\x00\x01\x02\x03def\x00\xff" * 20, "binary"),
+])
+def test_bad_input_is_rejected_with_a_stable_reason(data, reason):
+    result = ingest_bytes(data, Path("x.txt"))
+    assert isinstance(result, Rejected) and result.reason == reason and result.detail
+
+
+def test_too_large_is_rejected_before_reading(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"a" * 2048)
+    result = ingest_file(path, max_bytes=1024)
+    assert isinstance(result, Rejected) and result.reason == "too_large"
+
+
+def test_directory_and_vanished_files_are_rejected(tmp_path):
+    (tmp_path / "dir.txt").mkdir()
+    assert ingest_file(tmp_path / "dir.txt").reason == "not_a_file"
+    assert ingest_file(tmp_path / "gone.txt").reason in ("not_a_file", "vanished")
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd.txt", "a b;rm -rf ~.txt", "...txt", "Tin tức $(x).txt"])
+def test_document_ids_cannot_escape_the_output_folder(name):
+    doc_id = doc_id_for(Path(name))
+    assert "/" not in doc_id and not doc_id.startswith(".") and doc_id not in ("", "..")

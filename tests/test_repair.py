@@ -1,0 +1,103 @@
+"""Machine-translation repair: certain repairs on garbled text, none on clean text."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tasks.boilerplate import strip_boilerplate
+from tasks.ingest import ingest_file
+from tasks.repair import find_pinyin_spans, is_vietnamese_ascii_syllable, load_names, repair_document
+
+
+def repaired_seed(seed_paths, prefix):
+    path = next(p for p in seed_paths if p.name.startswith(prefix))
+    s = strip_boilerplate(ingest_file(path).text)
+    return repair_document(s.title, s.summary, s.paragraphs, s.captions)
+
+
+def test_garbled_2011_article_is_flagged_and_names_restored(seed_paths):
+    r = repaired_seed(seed_paths, "001")
+    assert r.machine_translated.flagged and r.machine_translated.features["pinyin_names"] >= 8
+    text = "\n".join([*r.paragraphs, *r.captions])
+    assert text.count("Cảnh Huệ Xương") == 6 and text.count("Trần Đại Quang") == 2
+    assert "Jinyong" not in text and "Daguang" not in text and "Bộ Bộ" not in text
+    assert "v.v." in text and " ." not in text and "19 tháng 10" in text
+    kinds = {r.kind for r in r.repairs}
+    assert kinds == {"pinyin-name", "punctuation", "doubled-word", "casing", "caption-credit"}
+    assert all(x.before != x.after for x in r.repairs)
+
+
+@pytest.mark.parametrize("prefix", ["000", "002", "003"])
+def test_clean_articles_get_no_repair_and_no_flag(seed_paths, prefix):
+    r = repaired_seed(seed_paths, prefix)
+    assert r.repairs == [] and not r.machine_translated.flagged
+
+
+def test_one_inconsistent_name_spelling_is_resolved_to_table_and_majority(seed_paths):
+    r = repaired_seed(seed_paths, "004")
+    assert [(x.kind, x.before, x.after) for x in r.repairs] == [
+        ("name-consistency", "Quách Thành Côn", "Quách Thanh Côn")]
+    assert not r.machine_translated.flagged
+
+
+@pytest.mark.parametrize("text", [
+    "Thủ tướng Hun Sen tiếp Đại sứ Lee Hyuk và Đại sứ Ted Osius tại Campuchia.",
+    "Tàu từ China và Panama cập cảng Hải Phòng, ông Nam và bà Lan cho biết.",
+    "Thượng tướng Bùi Văn Nam, Thứ trưởng Bộ Công an, tiếp ông Chen tại Hà Nội.",
+])
+def test_foreign_and_vietnamese_names_are_not_pinyin(text):
+    r = repair_document("Tin", None, [text], [])
+    assert r.repairs == [] and r.paragraphs == [text]
+
+
+def test_pinyin_detection_and_half_translated_names():
+    table = load_names()
+    spans = find_pinyin_spans("Ông Xi Jinping gặp Trần Daguang và ông Wang Yi.", table)
+    assert [s.text for s in spans] == ["Xi Jinping", "Trần Daguang", "Wang Yi"]
+    r = repair_document("Tin", None, ["Ông Xi Jinping gặp Trần Daguang và ông Wang Yi."], [])
+    assert r.paragraphs == ["Ông Tập Cận Bình gặp Trần Đại Quang và ông Vương Nghị."]
+
+
+def test_unknown_name_resolved_from_the_document_context():
+    # 刘德华 is not in the table; the article itself names him in Vietnamese.
+    r = repair_document("Lưu Đức Hoa thăm Hà Nội", None, ["Diễn viên Liu Dehua đến Hà Nội hôm qua."], [])
+    assert r.paragraphs == ["Diễn viên Lưu Đức Hoa đến Hà Nội hôm qua."]
+    assert r.repairs[0].confidence < 0.99
+
+
+def test_unknown_name_without_context_is_marked_not_replaced():
+    r = repair_document("Tin", None, ["Ông Zhang Weiguo phát biểu tại hội nghị."], [])
+    assert r.paragraphs == ["Ông Zhang Weiguo phát biểu tại hội nghị."]
+    assert r.uncertain and r.uncertain[0].text == "Zhang Weiguo" and r.uncertain[0].candidates
+    assert r.uncertain[0].candidates[0].startswith("Trương")
+
+
+def test_surname_alone_after_the_full_name():
+    r = repair_document("Tin", None, ["Bộ trưởng Geng Huichang phát biểu.", "Ông Geng cảm ơn."], [])
+    assert r.paragraphs == ["Bộ trưởng Cảnh Huệ Xương phát biểu.", "Ông Cảnh cảm ơn."]
+
+
+def test_vietnamese_ascii_syllables():
+    assert not any(map(is_vietnamese_ascii_syllable, ["Jin", "Yong", "Guang", "Ping", "Qiang", "Zhou"]))
+    assert all(map(is_vietnamese_ascii_syllable, ["Nam", "Quang", "Thanh", "Giang", "Hun", "Sen"]))
+
+
+def test_legitimate_reduplication_is_kept():
+    text = "Chúc quan hệ hữu nghị mãi mãi xanh tươi, đời đời bền vững."
+    assert repair_document("Tin", None, [text], []).repairs == []
+
+
+garbled_parts = st.sampled_from([
+    "Ruan Jinyong", "Geng Huichang", "Chen Daguang", "Trần Daguang", "Bộ Bộ", "vv.", ", .", " .",
+    "19 Tháng 10", "Hà Nội", "hợp tác", "Bộ trưởng", "an ninh", "Xi Jinping", "Liu Dehua", "Hun Sen",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(garbled_parts, min_size=3, max_size=12))
+def test_repairing_twice_equals_repairing_once(parts):
+    text = " ".join(parts)
+    once = repair_document("Tiêu đề", None, [text], [])
+    twice = repair_document(once.title, once.summary, once.paragraphs, once.captions)
+    assert twice.paragraphs == once.paragraphs
+    assert [r for r in twice.repairs if r.kind != "caption-credit"] == []

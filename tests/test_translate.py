@@ -1,0 +1,125 @@
+"""Offline translation on a real (tiny, random-weight) Argos package that the tests build."""
+from __future__ import annotations
+
+import threading
+import zipfile
+
+import pytest
+
+from tasks.argos import ModelError, find_model, install_from_file, install_from_index, installed_models
+from tasks.translate import (
+    MAX_PIECES,
+    MISSING_MODEL,
+    TranslationMemory,
+    Translator,
+    get_translator,
+    split_sentences,
+    translate_document,
+)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Hai bên nhất trí. Ông nói thêm.", ["Hai bên nhất trí.", "Ông nói thêm."]),
+    ("Đào tạo cán bộ, trang thiết bị, v.v. Hai bên nhất trí.", ["Đào tạo cán bộ, trang thiết bị, v.v. Hai bên nhất trí."]),
+    ("Ông đến TP. Hồ Chí Minh hôm qua.", ["Ông đến TP. Hồ Chí Minh hôm qua."]),
+    ("Th.S Nguyễn Văn A và PGS. TS. Lê B dự họp.", ["Th.S Nguyễn Văn A và PGS. TS. Lê B dự họp."]),
+    ("Ông Nguyễn V. A phát biểu.", ["Ông Nguyễn V. A phát biểu."]),
+    ("Chiều 10.1.2024, giá tăng 3.5%. Sau đó giảm.", ["Chiều 10.1.2024, giá tăng 3.5%.", "Sau đó giảm."]),
+    ("Xem www.vietnamplus.vn. Tin khác.", ["Xem www.vietnamplus.vn.", "Tin khác."]),
+    ("Ông nói: “Chúng tôi đồng ý.” Bà phản đối!", ["Ông nói: “Chúng tôi đồng ý.”", "Bà phản đối!"]),
+    ("Câu hỏi? Câu trả lời… Kết thúc", ["Câu hỏi?", "Câu trả lời…", "Kết thúc"]),
+])
+def test_vietnamese_sentence_splitter(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_missing_model_is_a_status_not_a_crash(argos_dir):
+    assert find_model() is None and get_translator(None) is None
+    tr = translate_document("Tiêu đề", None, ["Một đoạn."], [], None)
+    assert tr.status == "missing-model" and "vnclean model install" in tr.detail == MISSING_MODEL or tr.detail == MISSING_MODEL
+
+
+def test_install_from_file_and_list(tiny_model, argos_dir):
+    assert tiny_model.path.parent == argos_dir and tiny_model.version == "0.0.1-test"
+    assert [m.id for m in installed_models()] == ["argos-vi-en@0.0.1-test"]
+    (argos_dir / "stray-folder").mkdir()  # a folder without metadata.json must not break listing
+    assert find_model() == tiny_model
+
+
+def test_install_rejects_bad_files(argos_dir, tmp_path):
+    bad = tmp_path / "x.argosmodel"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="not an Argos package"):
+        install_from_file(bad)
+    evil = tmp_path / "evil.argosmodel"
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("pkg/metadata.json", '{"from_code": "vi", "to_code": "en"}')
+        z.writestr("pkg/../../escape.txt", "x")
+    with pytest.raises(ModelError, match="outside its folder"):
+        install_from_file(evil)
+
+
+def test_offline_index_fails_with_a_clear_message(argos_dir):
+    outcome: dict = {}
+
+    def attempt():
+        try:
+            install_from_index()
+        except ModelError as err:
+            outcome["error"] = str(err)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(60)  # a hang guard, not a speed check
+    assert not worker.is_alive(), "installing from the index hung offline"
+    assert "--from" in outcome["error"]
+
+
+def _paragraphs(seed_paths) -> list[str]:
+    return [line for p in seed_paths for line in p.read_text(encoding="utf-8").splitlines() if len(line) > 60][:25]
+
+
+def test_batched_output_equals_one_sentence_at_a_time(tiny_model, seed_paths):
+    batched = Translator(tiny_model, batch_size=32)
+    single = Translator(tiny_model, batch_size=1)
+    paragraphs = _paragraphs(seed_paths)
+    expected = []
+    for paragraph in paragraphs:  # argostranslate's way: per sentence, pieces concatenated, decoded once
+        pieces = []
+        for sentence in split_sentences(paragraph):
+            pieces += single._run_model([single.encode(sentence)[0]])[0]
+        expected.append(single.decode(pieces))
+    got = batched.translate_texts(paragraphs)
+    assert got == expected
+    assert len(set(got)) > len(got) // 2  # the tiny model's output depends on its input
+    assert batched.stats.model_calls < len([s for p in paragraphs for s in split_sentences(p)])
+
+
+def test_translation_memory_serves_a_rerun(tiny_model, seed_paths, tmp_path):
+    paragraphs = _paragraphs(seed_paths)
+    memory_path = tmp_path / "tm.sqlite"
+    first = Translator(tiny_model, TranslationMemory(memory_path))
+    out1 = first.translate_texts(paragraphs)
+    assert first.stats.misses > 0 and first.stats.hits == 0
+    second = Translator(tiny_model, TranslationMemory(memory_path))  # a new process, the same file
+    out2 = second.translate_texts(paragraphs)
+    assert out2 == out1 and second.stats.misses == 0 and second.stats.model_calls == 0
+    assert second.stats.hits == second.stats.sentences
+
+
+def test_document_translation_is_aligned_and_copies_english(tiny_model):
+    t = Translator(tiny_model)
+    english = "The ministers signed a memorandum of understanding on political security cooperation today."
+    tr = translate_document("Bộ trưởng hai nước hội đàm", "Sau hội đàm, hai bên ký kết.",
+                            ["Hai bên nhất trí tăng cường hợp tác.", english], ["Toàn cảnh hội nghị"], t)
+    assert tr.status == "ok" and tr.model == "argos-vi-en@0.0.1-test"
+    assert len(tr.paragraphs) == 2 and len(tr.captions) == 1 and tr.title and tr.summary
+    assert tr.paragraphs[1] == english and "copied" in tr.detail
+
+
+def test_overlong_sentences_are_split_before_the_model(tiny_model):
+    t = Translator(tiny_model)
+    long_sentence = " ".join(["hợp tác an ninh"] * 600)
+    chunks = t.encode(long_sentence)
+    assert len(chunks) >= 2 and all(len(c) <= MAX_PIECES for c in chunks)
+    assert t.translate_texts([long_sentence])[0]

@@ -1,0 +1,64 @@
+"""Writing the contract: atomic files, no escape from the output folder, valid documents."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tasks.models import Document, Rejected
+from tasks.pipeline import process_chunk
+from tasks.write import atomic_write, safe_child
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "doc.json"
+    atomic_write(target, "old")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.fsync", broken_fsync)
+    with pytest.raises(OSError):
+        atomic_write(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["doc.json"]
+
+
+def test_paths_outside_the_output_folder_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        safe_child(tmp_path, "..", "escape.json")
+    assert safe_child(tmp_path, "_rejected", "a.json").parent.name == "_rejected"
+
+
+def test_plain_pipeline_writes_contract_documents_and_setaside_records(seed_paths, tmp_path, argos_dir):
+    (tmp_path / "in").mkdir()
+    empty = tmp_path / "in" / "empty.txt"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    works = process_chunk([str(p) for p in seed_paths] + [str(empty)], out, translator=None)
+    assert [w.id for w in works if w.document] == [p.stem for p in seed_paths]
+    for path in seed_paths:
+        doc = Document.model_validate_json((out / f"{path.stem}.json").read_text(encoding="utf-8"))
+        assert doc.translation.status == "missing-model" and doc.source.sha256
+        assert (out / f"{path.stem}.vi.txt").read_text(encoding="utf-8").startswith(doc.title)
+        assert not (out / f"{path.stem}.en.txt").exists()
+    rejected = Rejected.model_validate(json.loads((out / "_rejected" / "empty.json").read_text()))
+    assert rejected.reason == "empty"
+
+
+def test_a_crash_in_one_document_does_not_stop_the_chunk(seed_paths, tmp_path, monkeypatch, argos_dir):
+    import tasks.pipeline as pipeline
+
+    real = pipeline.repair_document
+
+    def flaky(title, *args, **kwargs):
+        if title.startswith("Hội nghị Đối thoại"):
+            raise RuntimeError("boom")
+        return real(title, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "repair_document", flaky)
+    works = process_chunk([str(p) for p in seed_paths], tmp_path, translator=None)
+    failed = [w for w in works if w.failed]
+    assert [(w.id, w.failed.stage) for w in failed] == [(seed_paths[0].stem, "repair")]
+    assert "boom" in json.loads((tmp_path / "_failed" / f"{seed_paths[0].stem}.json").read_text())["error"]
+    assert sum(1 for w in works if w.document) == len(seed_paths) - 1

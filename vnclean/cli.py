@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -25,8 +26,12 @@ def run(
     chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, else 50)")] = None,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
+    # The run logs always go to the Prefect API (the UI); the terminal shows warnings only,
+    # under the progress bar, unless --verbose.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
     from tasks.argos import find_model
     from tasks.translate import MISSING_MODEL
 
@@ -39,6 +44,10 @@ def run(
     files = sorted(input.glob("*.txt"))
     if not os.environ.get("PREFECT_API_URL"):
         console.print("[dim]Starting Prefect's temporary local API (10–20 s on a cold machine)…[/dim]")
+        # The temporary server is stopped when this process exits, possibly while it is still
+        # recording the last task-run events; its history is discarded anyway, so its complaints
+        # about that are not shown (run against `prefect server start` to keep the history).
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     from flows.pipeline import process_scrapes
     from vnclean import progress
 
@@ -61,16 +70,25 @@ def run(
 
 
 def _print_summary(result: dict) -> None:
-    table = Table(title=f"vnclean: {result['input_dir']} → {result['output_dir']}")
-    for col in ("id", "status", "site", "paragraphs", "removed", "repairs", "MT", "translation", "s"):
-        table.add_column(col, justify="right" if col in ("paragraphs", "removed", "repairs", "MT", "s") else "left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=f"vnclean: {result['input_dir']} → {result['output_dir']}", caption=(
+        "para = paragraphs kept, rm = lines removed, fix = repairs, MT = machine-translation score, "
+        "en = translation"))
+    widths = {"id": 20, "status": 8, "site": 11, "para": 4, "rm": 3, "fix": 3, "MT": 4, "en": 7}
+    for col, width in widths.items():
+        table.add_column(col, justify="left" if col in ("id", "status", "site", "en") else "right",
+                         no_wrap=True, min_width=width)
     for r in result["rows"]:
         style = None if r["status"] == "ok" else "red"
-        table.add_row(r["id"], r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}",
-                      r["site"] or "", str(r["paragraphs"]), str(r["removed"]), str(r["repairs"]),
-                      f"{r['mt_score']:.2f}", r["translation"], f"{r['seconds']:.2f}", style=style)
+        ok = r["status"] == "ok"
+        table.add_row(r["id"], r["status"], r["site"] or "", str(r["paragraphs"]) if ok else "",
+                      str(r["removed"]) if ok else "", str(r["repairs"]) if ok else "",
+                      f"{r['mt_score']:.2f}" if ok else "",
+                      {"missing-model": "missing"}.get(r["translation"], r["translation"]), style=style)
     console.print(table)
     rows = result["rows"]
+    for r in rows:
+        if r["status"] != "ok":
+            console.print(f"[red]{r['id']}: {r['status']} — {r['reason']}[/red]")
     ok = [r for r in rows if r["status"] == "ok"]
     console.print(
         f"{len(rows)} documents: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "

@@ -39,6 +39,15 @@ def _read_tsv(path: Path) -> list[list[str]]:
     return rows[1:]  # header
 
 
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def syllable_key(word: str) -> tuple[str, str]:
+    """A key equal for the same syllable whatever the tone-mark placement ("Huỷ" = "Hủy")."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return ("".join(c for c in decomposed if c not in _TONES), "".join(c for c in decomposed if c in _TONES))
+
+
 def fold(text: str) -> str:
     """Lower case, no tone marks or vowel hats, đ -> d: 'Quách Thành Côn' -> 'quach thanh con'."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
@@ -53,7 +62,7 @@ class Name:
     kind: str
 
 
-@dataclass
+@dataclass(eq=False)
 class NameTable:
     names: list[Name]
     by_pinyin: dict[tuple[str, ...], list[Name]]
@@ -62,6 +71,10 @@ class NameTable:
     surnames_vi: set[str]
     syllables: dict[str, list[str]]  # pinyin syllable -> Hán-Việt readings
     never_doubled: frozenset[str]
+
+    @functools.cached_property
+    def reading_keys(self) -> dict[str, frozenset[tuple[str, str]]]:
+        return {s: frozenset(map(syllable_key, readings)) for s, readings in self.syllables.items()}
 
     @property
     def max_syllable(self) -> int:
@@ -262,9 +275,10 @@ def _resolve(span: Span, table: NameTable, context: set[str],
                    if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
         if len({n.han_viet for n in matches}) == 1:
             return matches[0].han_viet, matches[0].pinyin, [], 0.95
-        combos = _combos((span.vi_prefix,), span.syllables, table)
-        in_context = [c for c in combos if c in context]
-        return (in_context[0], None, [], 0.85) if len(in_context) == 1 else (None, None, combos[:5], 0.0)
+        in_context = _in_context([span.vi_prefix], span.syllables, table, context)
+        if len(in_context) == 1:
+            return in_context[0], None, [], 0.85
+        return None, None, _combos((span.vi_prefix,), span.syllables, table)[:5], 0.0
     matches = table.by_pinyin.get(span.syllables, [])
     if len({n.han_viet for n in matches}) == 1:
         return matches[0].han_viet, span.syllables, [], 0.99
@@ -274,11 +288,24 @@ def _resolve(span: Span, table: NameTable, context: set[str],
             return in_context.pop(), span.syllables, [], 0.9
         return None, None, sorted({n.han_viet for n in matches}), 0.0
     surname = table.surnames_pinyin.get(span.syllables[0], [])
-    combos = _combos(tuple(surname), span.syllables[1:], table)
-    in_context = [c for c in combos if c in context]
+    in_context = _in_context(surname, span.syllables[1:], table, context)
     if len(in_context) == 1:
         return in_context[0], span.syllables, [], 0.85
-    return None, None, combos[:5], 0.0
+    return None, None, _combos(tuple(surname), span.syllables[1:], table)[:5], 0.0
+
+
+def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, context: set[str]) -> list[str]:
+    """Names in the document whose every syllable is a reading of the pinyin: the document
+    itself says which reading is meant (001's title says "Nguyễn Tấn Dũng")."""
+    first = {syllable_key(s) for s in surnames}
+    keys = [table.reading_keys.get(s, frozenset()) for s in given]
+    found = []
+    for name in context:
+        words = name.split()
+        if len(words) == len(given) + 1 and syllable_key(words[0]) in first and all(
+                syllable_key(w) in k for w, k in zip(words[1:], keys)):
+            found.append(name)
+    return sorted(set(found))
 
 
 def _combos(first: tuple[str, ...], rest: tuple[str, ...], table: NameTable) -> list[str]:
@@ -290,12 +317,13 @@ def _context_names(fields: list[Field_]) -> set[str]:
     """Capitalised Vietnamese word sequences (2..4 words) present in the document."""
     names: set[str] = set()
     for f in fields:
-        words = f.text.replace(",", " ").replace(".", " ").split()
-        for n in (2, 3, 4):
-            for k in range(len(words) - n + 1):
-                window = words[k:k + n]
-                if all(w[:1].isupper() and w.isalpha() for w in window):
-                    names.add(" ".join(window))
+        for segment in re.split(r"[^\w\s-]+", f.text):  # a name never spans punctuation
+            words = segment.split()
+            for n in (2, 3, 4):
+                for k in range(len(words) - n + 1):
+                    window = words[k:k + n]
+                    if all(w[:1].isupper() and w.isalpha() for w in window):
+                        names.add(" ".join(window))
     return names
 
 

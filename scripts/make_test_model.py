@@ -29,7 +29,7 @@ SIZES = {
     # have about the length of a real translation (a random model otherwise stops at once or at 256)
     "tiny": dict(d_model=32, heads=2, layers=1, ffn=64, vocab=300, model_vocab=300, std=0.3, eos_bias=4.0),
     # the published argos vi→en package is a transformer-base (6+6 layers, 512, 8 heads, 2048 FFN)
-    "base": dict(d_model=512, heads=8, layers=6, ffn=2048, vocab=2000, model_vocab=32000, std=0.3, eos_bias=4.0),
+    "base": dict(d_model=512, heads=8, layers=6, ffn=2048, vocab=2000, model_vocab=32000, std=0.05, eos_bias=3.5),
 }
 
 

@@ -47,6 +47,8 @@ class Rule(BaseModel):
             raise ValueError("a rule needs at least one pattern (an empty group would match nothing)")
         for pattern in value:
             re.compile(pattern)
+            if not pattern.startswith("^"):
+                raise ValueError(f"rule patterns match whole lines from their start: begin {pattern!r} with ^")
         return value
 
 
@@ -59,26 +61,45 @@ class Profile(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
 
 
+class RuleSet:
+    """Many (pattern, reason) rules as one anchored alternation: one regex call per line."""
+
+    def __init__(self, rules: list[tuple[str, str]]) -> None:
+        self.reasons = [reason for _, reason in rules]
+        alternation = "|".join(f"(?P<r{i}>{pattern})" for i, (pattern, _) in enumerate(rules))
+        self.regex = re.compile(alternation) if rules else None
+
+    def reason(self, line: str) -> str | None:
+        if self.regex is None:
+            return None
+        match = self.regex.match(line)
+        return self.reasons[int(match.lastgroup[1:])] if match else None
+
+
 @dataclass(frozen=True)
 class CompiledRules:
-    line: tuple[tuple[re.Pattern[str], str], ...]
-    block: tuple[tuple[re.Pattern[str], str], ...]
+    line: RuleSet
+    block: RuleSet
     summary_prefixes: tuple[re.Pattern[str], ...]
-    teaser_prefixes: tuple[re.Pattern[str], ...]
+    teaser_prefixes: RuleSet
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Profiles:
     generic: Profile
     sites: tuple[Profile, ...]
 
+    @functools.cached_property
+    def _detectors(self) -> list[tuple[str, list[re.Pattern[str]], list[re.Pattern[str]]]]:
+        return [(p.name, [re.compile(x) for x in p.detect_strong], [re.compile(x) for x in p.detect])
+                for p in self.sites]
+
     def detect(self, text: str) -> str | None:
         best, best_score = None, 0
-        for profile in self.sites:
-            score = 3 * sum(bool(re.search(p, text)) for p in profile.detect_strong)
-            score += sum(bool(re.search(p, text)) for p in profile.detect)
+        for name, strong, weak in self._detectors:
+            score = 3 * sum(bool(p.search(text)) for p in strong) + sum(bool(p.search(text)) for p in weak)
             if score > best_score:
-                best, best_score = profile.name, score
+                best, best_score = name, score
         return best
 
     @functools.cache
@@ -86,18 +107,16 @@ class Profiles:
         chosen = [p for p in self.sites if p.name == site]
         # Site rules first: a site's own reading of a line wins over the generic one.
         profiles = chosen + [self.generic]
-        line, block = [], []
+        line: list[tuple[str, str]] = []
+        block: list[tuple[str, str]] = []
         for profile in profiles:
             for rule in profile.rules:
-                target = line if rule.kind == "line" else block
-                target.extend((re.compile(p), rule.reason) for p in rule.patterns)
+                (line if rule.kind == "line" else block).extend((p, rule.reason) for p in rule.patterns)
         prefixes = [re.compile(p) for prof in profiles for p in prof.summary_prefixes]
         prefixes.append(_GENERIC_PREFIX)
-        teasers = [re.compile(p) for prof in profiles for p in prof.teaser_prefixes]
-        return CompiledRules(tuple(line), tuple(block), tuple(prefixes), tuple(teasers))
+        teasers = [(p, "teaser") for prof in profiles for p in prof.teaser_prefixes]
+        return CompiledRules(RuleSet(line), RuleSet(block), tuple(prefixes), RuleSet(teasers))
 
-    def __hash__(self) -> int:  # for functools.cache on rules_for
-        return id(self)
 
 
 @functools.cache
@@ -128,11 +147,17 @@ _DATE_WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?:\s*(?:phút|'))?(?![\d:])")
 _DATELINE_NOISE = re.compile(
-    rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|xuất bản|published|updated|posted)"
+    rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản|published|updated|posted"
+    rf"|lượt xem:?\s*[\d.,]+|lượt đọc:?\s*[\d.,]+|views?:?\s*[\d.,]+)"
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
 )
+_AUTHOR_LINE = re.compile(
+    r"^(?:Tác giả|Bài(?: và|,)? ảnh|Bài|Phóng viên|Nhóm phóng viên|PV|Biên tập|Người viết)\s*:\s*"
+    r"(?P<author>[A-ZĐÀ-Ỹ][^.;!?:]{1,60})$")
+# a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
+_AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
 _CREDIT_LINE = (
-    re.compile(r"^(?:Theo|Nguồn\s*:)\s+(?P<credit>[A-ZĐÀ-Ỹ][^.;!?]{1,60}?)\s*\.?$"),
+    re.compile(r"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[A-ZĐÀ-Ỹ][^.;!?]{1,60}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
     re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
 )
@@ -140,20 +165,34 @@ _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
 _PHOTO_CREDIT = r"\((?:Ảnh|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Ảnh chụp màn hình|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)"
 _FUSED_CAPTION = re.compile(rf"^(?P<caption>.{{8,600}}?{_PHOTO_CREDIT})\s+(?P<rest>\S.*)$")
-_CAPTION_ONLY = re.compile(rf"^.{{3,600}}{_PHOTO_CREDIT}\.?$")
+_CAPTION_ONLY = re.compile(
+    rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
+    r"|\((?:Ảnh|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN)
+    r"|\s[-–—]\s*(?:Ảnh|Nguồn|Photo)\s*:\s*[^.()]{1,60}"  # - Ảnh: Bộ Công an
+    r"|\.\s*(?:AFP|Reuters|AP|EPA|TTXVN|Getty Images|Xinhua)"  # ... 3/12/2015. AFP
+    r")|Ảnh minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
 _GENERIC_PREFIX = re.compile(
     r"^(?:[A-Z][A-Za-z]{1,20}(?:\.[A-Za-z]{2,4}){1,2}|\([A-ZĐ][^()]{1,25}\))\s*[-–—]\s*(?=\S)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+
+
 def _words(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Number of words (runs of letters or digits)."""
+    return len(_NON_WORD.sub(" ", text).split())
+
+
+def _few_words(text: str, limit: int) -> bool:
+    """``_words(text) <= limit``, without counting a line far too long to qualify."""
+    return len(text) <= limit * 30 and _words(text) <= limit
 
 
 def _key(text: str) -> str:
     """Comparison key for repeated lines: case-folded words only."""
-    return " ".join(_WORD.findall(text.casefold()))
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def _ends_sentence(text: str) -> bool:
@@ -173,6 +212,8 @@ def find_datetime(line: str) -> tuple[str | None, str]:
     ('2024-01-10T21:00:00+07:00', 'Bộ Công an')
     >>> find_datetime("Thứ Hai, 10.1.2024")
     ('2024-01-10', '')
+    >>> find_datetime("2/27/2018")
+    ('2018-02-27', '')
     >>> find_datetime("Ngày 4/11, tại Hà Nội")[0] is None
     True
     """
@@ -188,6 +229,8 @@ def find_datetime(line: str) -> tuple[str | None, str]:
         match = _DATE_DMY.search(rest) or _DATE_WORDS.search(rest)
         if match:
             day, month, year = int(match[1]), int(match[2]), int(match[3])
+            if month > 12 >= day:  # month/day/year, as US-made CMSs and blogs print it
+                day, month = month, day
     if match is None or not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
         return None, line
     rest = rest[: match.start()] + " " + rest[match.end():]
@@ -208,7 +251,7 @@ def credit_of(line: str) -> str | None:
     >>> credit_of("Theo TTXVN"), credit_of("(TTXVN)"), credit_of("Theo dòng thời sự")
     ('TTXVN', 'TTXVN', None)
     """
-    if _words(line) > 10:
+    if not _few_words(line, 10):
         return None
     for pattern in _CREDIT_LINE:
         match = pattern.match(line)
@@ -243,6 +286,11 @@ class Stripped:
     removed: list[Removed]
     paragraph_lines: list[list[int]] = field(default_factory=list)
     title_line: int | None = None
+    # raw line number -> keep | caption | metadata | remove (what happened to each non-blank line)
+    roles: dict[int, str] = field(default_factory=dict)
+
+
+METADATA_REASONS = frozenset({"url", "dateline", "byline", "credit"})
 
 
 class _Builder:
@@ -262,7 +310,7 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
         b.url = b.url or text
         b.remove(number, text, "url")
         return True
-    if _words(text) <= 14:
+    if _few_words(text, 14):
         iso, rest = find_datetime(text)
         if iso is not None:
             rest_words = _words(rest)
@@ -270,7 +318,7 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
                 b.published = b.published or iso
                 b.remove(number, text, "dateline")
                 return True
-            if rest_words <= 6 and rest[:1].isupper() and not _ends_sentence(rest):
+            if rest_words <= 10 and rest[:1].isupper() and not _ends_sentence(text):
                 b.published = b.published or iso
                 b.credit = b.credit or rest
                 b.remove(number, text, "byline")
@@ -280,12 +328,56 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
         b.credit = b.credit or credit
         b.remove(number, text, "credit")
         return True
+    if _AUTHOR_LINE.match(text):
+        b.remove(number, text, "byline")
+        return True
+    if _AGENCY_LINE.match(text):
+        b.remove(number, text, "credit")
+        return True
     return False
 
 
 def _looks_like_title(text: str) -> bool:
-    n = _words(text)
-    return 4 <= n <= 40 and not text.rstrip().endswith((".", ";", ",", ":", "/."))
+    letters = len(re.findall(r"[^\W\d_]{2,}", text))
+    return letters >= 3 and _words(text) <= 40 and not text.rstrip().endswith((".", ";", ",", ":", "/."))
+
+
+def _is_dateline(text: str) -> bool:
+    if not _few_words(text, 16):
+        return False
+    iso, rest = find_datetime(text)
+    return iso is not None and (_words(rest) <= 10 and not _ends_sentence(text) or _words(rest) == 0)
+
+
+def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
+    """The title's line index: a title-like line next to the first dateline near the top (before
+    it, else after it); without a dateline, the first title-like line."""
+    candidates, dates = [], []
+    seen = 0
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        seen += 1
+        if seen > 15:
+            break
+        if rules.line.reason(line) or _URL_LINE.match(line) or credit_of(line):
+            continue
+        if _is_dateline(line):
+            dates.append(seen)
+            continue
+        if _CAPTION_ONLY.match(line):
+            continue
+        if _looks_like_title(line):
+            candidates.append((seen, i))
+    if not candidates:
+        return None
+    for date in dates:
+        before = [c for c in candidates if date - 2 <= c[0] < date]
+        after = [c for c in candidates if date < c[0] <= date + 2]
+        if before or after:
+            return (before[-1] if before else after[0])[1]
+    return candidates[0][1]
 
 
 def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
@@ -295,6 +387,8 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
     rules = profiles.rules_for(site)
     b = _Builder()
     lines = text.split("\n")
+    title_index = _choose_title(lines, rules)
+    body_started = False
 
     title: str | None = None
     title_line: int | None = None
@@ -310,37 +404,44 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
             caption_pending = False
             continue
         glued = index + 1 < len(lines) and bool(lines[index + 1].strip())
-        reason = next((r for p, r in rules.line if p.search(line)), None)
+        reason = rules.line.reason(line)
         if reason:
             b.remove(number, line, reason)
             caption_pending = reason == "image-file"
             continue
-        if caption_pending and _words(line) <= 60:
+        if caption_pending and _few_words(line, 60):
             captions.append(Block(line, [number]))
             caption_pending = False
             continue
         if _metadata_line(b, number, line):
             continue
-        block = next((r for p, r in rules.block if p.search(line)), None)
-        if block and _words(line) <= 8 and (title is not None):
+        block = rules.block.reason(line)
+        if block and _few_words(line, 8) and (title is not None):
             tail_reason = block
             b.remove(number, line, block)
             continue
         if tail_reason is not None:
             if title is not None and _key(line) == _key(title):
                 b.remove(number, line, "duplicate")
-            elif any(p.search(line) for p in rules.teaser_prefixes):
+            elif rules.teaser_prefixes.reason(line):
                 b.remove(number, line, "teaser")
             else:
                 b.remove(number, line, tail_reason)
             continue
+        if _few_words(line, 60) and _CAPTION_ONLY.match(line):
+            captions.append(Block(line, [number]))
+            continue
         if title is None:
-            if _looks_like_title(line):
+            if index == title_index or (title_index is None and _looks_like_title(line)):
                 title, title_line = line, number
-            elif _words(line) <= 3 and not _ends_sentence(line):
-                b.remove(number, line, "breadcrumb")
+            elif title_index is not None and _few_words(line, 15) and not (
+                    _ends_sentence(line) and not line.endswith("...")):
+                b.remove(number, line, "site-header")  # menus, taglines, section names
             else:
                 pre_title.append(Block(line, [number], glued))
+            continue
+        if not body_started and _few_words(line, 3) and not _ends_sentence(line):
+            b.remove(number, line, "section-label")
             continue
         if _key(line) == _key(title):
             b.remove(number, line, "duplicate")
@@ -351,15 +452,23 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
             line = kept if kept.endswith(tuple(_TERMINAL)) else kept + "."
             tail_reason = "after-end"
         body.append(Block(line, [number], glued))
+        body_started = body_started or not _few_words(line, 11)
 
     if title is None:  # nothing title-like: the first line is the title whatever it looks like
         first = (pre_title or body or [Block("", [])]).pop(0)
         title, title_line = first.text, (first.lines[0] if first.lines else None)
 
-    summary = _take_summary(b, pre_title, body, rules)
+    _demote_date_banners(b, title_line)
+    summary, summary_lines = _take_summary(b, pre_title, body, rules)
     body = _split_captions(body, captions, blank_separated=_blank_separated(lines))
     body = _drop_duplicates(b, body, title, summary)
     body = _join_split_paragraphs(body)
+    roles = {r.line: ("metadata" if r.reason in METADATA_REASONS else "remove") for r in b.removed.values()}
+    roles.update({n: "caption" for c in captions for n in c.lines})
+    roles.update({n: "keep" for block in body for n in block.lines})
+    roles.update({n: "keep" for n in summary_lines})
+    if title_line is not None:
+        roles[title_line] = "metadata"
     return Stripped(
         site=site,
         title=title,
@@ -372,7 +481,24 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         removed=sorted(b.removed.values(), key=lambda r: r.line),
         paragraph_lines=[p.lines for p in body],
         title_line=title_line,
+        roles=roles,
     )
+
+
+def _demote_date_banners(b: _Builder, title_line: int | None) -> None:
+    """A date above the title is the site's clock when the article has its own date below the
+    title: keep the article's date as ``published`` and record the banner as site furniture."""
+    if title_line is None:
+        return
+    dated = sorted(r.line for r in b.removed.values() if r.reason in ("dateline", "byline"))
+    before = [n for n in dated if n < title_line and b.removed[n].reason == "dateline"]
+    after = [n for n in dated if n > title_line]
+    article_date = find_datetime(b.removed[after[0]].text)[0] if after else None
+    before = [n for n in before if find_datetime(b.removed[n].text)[0] != article_date]
+    if before and after:
+        for n in before:
+            b.removed[n] = Removed(line=n, text=b.removed[n].text, reason="site-date")
+        b.published = article_date
 
 
 def _blank_separated(lines: list[str]) -> bool:
@@ -392,12 +518,14 @@ def _blank_separated(lines: list[str]) -> bool:
     return gaps >= 2 and gaps > glued
 
 
-def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block], rules: CompiledRules) -> str | None:
+def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block],
+                  rules: CompiledRules) -> tuple[str | None, list[int]]:
     """The lead: a paragraph before the title (ONECMS) or one with a publisher prefix (VOV.VN - )."""
     summary: str | None = None
+    lines: list[int] = []
     if pre_title:
         lead = pre_title[0]
-        summary = lead.text
+        summary, lines = lead.text, lead.lines
         for extra in pre_title[1:]:  # more text before the title: keep it, in order, as body
             body.insert(0, extra)
     elif body:
@@ -406,7 +534,7 @@ def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block], rules:
             match = prefix.match(first)
             if match:
                 summary = first[match.end():].strip()
-                body.pop(0)
+                lines = body.pop(0).lines
                 break
     if summary is not None:
         # the lead repeated as the first body paragraph appears once
@@ -416,7 +544,7 @@ def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block], rules:
                     b.remove(number, block.text, "duplicate")
                 body.pop(i)
                 break
-    return summary or None
+    return summary or None, lines
 
 
 def _split_captions(body: list[Block], captions: list[Block], blank_separated: bool) -> list[Block]:

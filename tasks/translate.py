@@ -120,7 +120,7 @@ class Translator:
     """Loads one vi→en package once and translates many sentences per model call."""
 
     def __init__(self, model: InstalledModel, memory: TranslationMemory | None = None,
-                 batch_size: int = 32, threads: int | None = None) -> None:
+                 batch_size: int = 32, threads: int | None = None, exact: bool = True) -> None:
         import ctranslate2
         import sentencepiece
 
@@ -130,6 +130,7 @@ class Translator:
         opts = _argos_settings()
         self.beam_size = opts["beam_size"]
         self.batch_size = batch_size
+        self.exact = exact
         threads = threads or int(os.environ.get("VNCLEAN_TRANSLATE_THREADS", os.cpu_count() or 1))
         self.ct2 = ctranslate2.Translator(str(model.path / "model"), device=opts["device"],
                                           compute_type=opts["compute_type"], inter_threads=1,
@@ -156,6 +157,24 @@ class Translator:
             value = value[len(self.target_prefix):]
         return value[1:] if value.startswith(" ") else value
 
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Indices grouped into model calls of at most ``batch_size``, shortest first.
+
+        Exact mode (the default) puts only inputs of the same length in a batch: no padding, so
+        every sentence gets exactly the output it gets alone (measured: with padding, 1 sentence
+        in 45 decoded differently on a transformer-base int8 model). ``exact=False`` batches
+        neighbouring lengths together: faster on small inputs, rarely different.
+        """
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        batches: list[list[int]] = []
+        for i in order:
+            if batches and len(batches[-1]) < self.batch_size and (
+                    not self.exact or lengths[batches[-1][0]] == lengths[i]):
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
+
     def _run_model(self, batch: list[list[str]]) -> list[list[str]]:
         prefix = [[self.target_prefix]] * len(batch) if self.target_prefix else None
         with self._lock:  # one model call at a time per process; the model uses all threads
@@ -180,10 +199,8 @@ class Translator:
             stats.hits += len(sentences) - len(todo)
         if todo:
             chunks = [(s, c) for s in todo for c in self.encode(s)]
-            order = sorted(range(len(chunks)), key=lambda i: len(chunks[i][1]))  # similar lengths batch well
             outputs: list[list[str]] = [[] for _ in chunks]
-            for i in range(0, len(order), self.batch_size):
-                idx = order[i:i + self.batch_size]
+            for idx in self._batches([len(c) for _, c in chunks]):
                 for j, out in zip(idx, self._run_model([chunks[j][1] for j in idx])):
                     outputs[j] = out
             fresh: dict[str, list[str]] = {}

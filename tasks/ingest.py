@@ -22,6 +22,7 @@ from pathlib import Path
 
 import ftfy
 
+from tasks.legacy import best_reading, syllable_score
 from tasks.models import Rejected, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -36,7 +37,10 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     explain=False,
 )
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u17b4\u17b5"), None)
+# Combining marks still loose after NFC are decoration, not Vietnamese (every Vietnamese letter
+# composes): U+034F grapheme joiner, U+0336 strike-through, U+033C seagull ... as spam pages use.
+_STRAY_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\x0b\x0c]")
 _MULTI_SPACE = re.compile(r" {2,}")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
@@ -158,26 +162,47 @@ def decode_bytes(data: bytes) -> Decoded:
             text, encoding = _decode_legacy(data)
     if not text.strip():
         raise RejectInput("empty", "the file holds only white space")
-    if _control_ratio(text) > 0.02:
+    decoded = _repair_mojibake(Decoded(text, encoding))  # mojibake carries C1 controls ftfy removes
+    if _control_ratio(decoded.text) > 0.02:
         raise RejectInput("binary", "more than 2% control or replacement characters after decoding")
-    return _repair_mojibake(Decoded(text, encoding))
+    if encoding not in ("tcvn3", "vni"):
+        decoded = _legacy_text(decoded)
+        if decoded.fixes and not decoded.encoding.endswith(("(tcvn3)", "(vni)", "(viqr)")):
+            # ftfy changed something: TCVN3/VNI seen through cp1252 can look like mojibake to it
+            plain = _legacy_text(Decoded(text, encoding))
+            if plain.text != text and syllable_score(plain.text) > syllable_score(decoded.text):
+                decoded = plain
+    return decoded
 
 
 def _decode_legacy(data: bytes) -> tuple[str, str]:
-    """Non-UTF-8 bytes: Windows Vietnamese (cp1258) or Western (cp1252), whichever reads as Vietnamese."""
-    best: tuple[float, str, str] | None = None
+    """Non-UTF-8 bytes: Windows Vietnamese (cp1258), TCVN3 or VNI (read through cp1252), or
+    Western cp1252 — whichever reads best as Vietnamese."""
+    candidates: list[tuple[float, str, str]] = []
     for codec in ("cp1258", "cp1252"):
         try:
-            text = data.decode(codec)
+            text = unicodedata.normalize("NFC", data.decode(codec))
         except UnicodeDecodeError:
             continue
-        text = unicodedata.normalize("NFC", text)
-        score = vietnamese_ratio(text) - _control_ratio(text)
-        if best is None or score > best[0]:
-            best = (score, text, codec)
-    if best is None:
-        raise RejectInput("undecodable", "not UTF-8, UTF-16, cp1258 or cp1252")
-    return best[1], best[2]
+        candidates.append((syllable_score(text) - _control_ratio(text), text, codec))
+        if codec == "cp1252":
+            name, decoded = best_reading(text)
+            if name:
+                candidates.append((syllable_score(decoded), decoded, name))
+    if not candidates:
+        raise RejectInput("undecodable", "not UTF-8, UTF-16, cp1258, cp1252, TCVN3 or VNI")
+    score, text, codec = max(candidates, key=lambda c: c[0])
+    return text, codec
+
+
+def _legacy_text(decoded: Decoded) -> Decoded:
+    """UTF-8 text that is really TCVN3/VNI seen through cp1252 ("ViÖt Nam", "Vieät Nam") or VIQR."""
+    name, text = best_reading(decoded.text)
+    if name:
+        decoded.fixes.append(f"{name} text converted to Unicode")
+        decoded.encoding = f"{decoded.encoding} ({name})"
+        decoded.text = text
+    return decoded
 
 
 def _repair_mojibake(decoded: Decoded) -> Decoded:
@@ -203,8 +228,10 @@ def normalise_line(line: str) -> str:
         line = html.unescape(line)
     line = line.translate(_ZERO_WIDTH)
     line = _ODD_SPACES.sub(" ", line)
-    line = _MULTI_SPACE.sub(" ", line).strip()
-    return unicodedata.normalize("NFC", line)
+    line = unicodedata.normalize("NFC", line)
+    if not line.isascii():
+        line = _STRAY_MARKS.sub("", line)
+    return _MULTI_SPACE.sub(" ", line).strip()
 
 
 def normalise(text: str) -> str:

@@ -9,6 +9,23 @@ _LOCK = threading.Lock()
 _FACTORY_READY = False
 
 
+def _script(text: str) -> str | None:
+    """Languages told apart by their script alone (langdetect calls short Chinese Korean)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    han = sum("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" for c in letters)
+    hangul = sum("\uac00" <= c <= "\ud7af" for c in letters)
+    kana = sum("\u3040" <= c <= "\u30ff" for c in letters)
+    if hangul > len(letters) * 0.3:
+        return "ko"
+    if kana > len(letters) * 0.1:
+        return "ja"
+    if han > len(letters) * 0.5:
+        return "zh"
+    return None
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text ('vi', 'en', 'zh', ...), 'und' when it cannot be told.
 
@@ -20,6 +37,9 @@ def detect_language(text: str) -> str:
         return "und"
     if vietnamese_ratio(sample) > 0.08:
         return "vi"
+    script = _script(sample)
+    if script:
+        return script
     from langdetect import DetectorFactory, detector_factory
     from langdetect.lang_detect_exception import LangDetectException
 

@@ -20,8 +20,10 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
 from tasks.ingest import DEFAULT_MAX_BYTES
+from tasks.manifest import Manifest
 from tasks.pipeline import (
     Work,
+    code_version,
     ingest_step,
     repair_step,
     run_stage,
@@ -31,7 +33,7 @@ from tasks.pipeline import (
     write_step,
 )
 from tasks.translate import MISSING_MODEL, get_translator
-from tasks.write import atomic_write
+from tasks.write import atomic_write, output_lock
 from vnclean import progress
 
 SMALL_BATCH = 20  # up to this many documents: one task run per stage and document
@@ -147,6 +149,11 @@ class RunSummary:
     seconds: float = 0.0
     cache_hits: int = 0
     cache_misses: int = 0
+    inputs: int = 0
+    new: int = 0
+    changed: int = 0
+    retried: int = 0
+    skipped: int = 0
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.rows)
@@ -212,18 +219,51 @@ def _flow_run_name() -> str:
 @flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
-                    paths: list[str] | None = None) -> dict:
-    """Process every ``*.txt`` scrape in ``input_dir`` (or the given ``paths``) into ``output_dir``."""
+                    force: bool = False, paths: list[str] | None = None) -> dict:
+    """Process the new or changed ``*.txt`` scrapes in ``input_dir`` (all with ``force``, or the
+    given ``paths``) into ``output_dir``."""
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
     model = find_model()
     if model is None:
         if require_translation:
             raise RuntimeError(MISSING_MODEL)
         logger.warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
+    with output_lock(out):
+        files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
+        version = f"{code_version()}+{model.id if model else 'no-model'}"
+        manifest = Manifest(out / "_manifest.sqlite")
+        plan = manifest.plan(files, version, force)
+        for skipped in plan.skipped:
+            progress.notify(Path(skipped).stem, "skipped")
+        if plan.skipped:
+            logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
+                        len(plan.skipped))
+        works_done = _run_chunks(plan.todo, out, chunk_size, max_bytes)
+        manifest.record([(w.path, (w.ingested or w.rejected).source.sha256 if (w.ingested or w.rejected) else "",
+                          "ok" if w.document else "rejected" if w.rejected else "failed", w.id)
+                         for w in works_done], version)
+        manifest.close()
+        summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
+        summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
+        summary.retried, summary.skipped = plan.retried, len(plan.skipped)
+        if works_done:
+            from tasks.report import write_report
+
+            write_report(works_done, out)
+        atomic_write(out / "_run.json", json.dumps(
+            {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)},
+            ensure_ascii=False, indent=2) + "\n")
+    _publish(summary)
+    logger.info("%d inputs: %d new, %d changed, %d retried, %d skipped; %d ok, %d rejected, %d failed in %.1f s",
+                summary.inputs, summary.new, summary.changed, summary.retried, summary.skipped,
+                summary.count("ok"), summary.count("rejected"), summary.count("failed"), summary.seconds)
+    return asdict(summary)
+
+
+def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: int) -> list[Work]:
+    """Submit the five stages for every chunk; chunks run concurrently on the task runner."""
     size = chunk_size or (1 if len(files) <= SMALL_BATCH else DEFAULT_CHUNK)
     memory = str(out / "_cache" / "translation-memory.sqlite")
     futures = []
@@ -235,15 +275,4 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         works = repair_task.submit(works, label)
         works = translate_task.submit(works, label, memory)
         futures.append(write_task.submit(works, label, str(out)))
-    works_done: list[Work] = [w for f in futures for w in f.result()]
-    summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
-    from tasks.report import write_report
-
-    write_report(works_done, out)
-    atomic_write(out / "_run.json", json.dumps(
-        {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)},
-        ensure_ascii=False, indent=2) + "\n")
-    _publish(summary)
-    logger.info("%d documents: %d ok, %d rejected, %d failed in %.1f s", len(summary.rows),
-                summary.count("ok"), summary.count("rejected"), summary.count("failed"), summary.seconds)
-    return asdict(summary)
+    return [w for f in futures for w in f.result()]

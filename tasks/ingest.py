@@ -88,18 +88,24 @@ class Ingested:
 def doc_id_for(path: Path) -> str:
     """A document id from a file name that can never address anything outside the output folder.
 
+    A name that is already safe is its own id (the contract: the input file's stem); any other
+    gets the safe form plus a short hash of the real name, so "a b.txt" and "a_b.txt" differ.
+
     >>> doc_id_for(Path("input/000_63c0.txt"))
     '000_63c0'
     >>> doc_id_for(Path("a/../b c;rm -rf.txt"))
-    'b_c_rm_-rf'
+    'b_c_rm_-rf-d44f82e8'
     >>> doc_id_for(Path("...txt"))
-    '_..'
+    '_..-b4d8a842'
     """
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("_") or "_"
     if safe.startswith("."):
         safe = "_" + safe
-    return safe[:150]
+    safe = safe[:120]
+    if safe == stem:
+        return safe
+    return f"{safe}-{hashlib.sha1(path.name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
 
 
 def vietnamese_ratio(text: str) -> float:

@@ -1,9 +1,12 @@
 """Stage 5, write: the output contract, atomically (temp file in the same folder + rename)."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -99,3 +102,45 @@ def write_failed(failed: Failed, output_dir: Path) -> Path:
     path = safe_child(output_dir, "_failed", f"{failed.id}.json")
     atomic_write(path, to_json(failed))
     return path
+
+
+class OutputLocked(RuntimeError):
+    """Another run holds the output folder."""
+
+
+@contextlib.contextmanager
+def output_lock(output_dir: Path) -> Iterator[None]:
+    """Hold ``output_dir/.vnclean.lock`` for a run: two runs on one folder would interleave their
+    writes and manifests. The lock dies with its process (no stale lock after a crash)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / ".vnclean.lock"
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise OutputLocked(f"{output_dir} is being written by another vnclean run ({holder}); "
+                           "wait for it to finish or use another --output") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    try:
+        remove_stale_temp_files(output_dir)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def remove_stale_temp_files(output_dir: Path) -> int:
+    """Temp files a killed run left behind (never a complete document: those are renamed)."""
+    count = 0
+    for folder in (output_dir, output_dir / "_rejected", output_dir / "_failed"):
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                count += 1
+    return count

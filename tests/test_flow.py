@@ -51,11 +51,13 @@ def test_flow_with_a_model_translates_and_reruns_identically(prefect_api, input_
     assert result.returncode == 0, result.stdout
     snapshot = tmp_path / "first"
     subprocess.run(["cp", "-r", str(out), str(snapshot)], check=True)
-    second = run_flow(input_copy, out)
+    second = run_flow(input_copy, out, force=True)
     assert second["cache_misses"] == 0 and second["cache_hits"] == first["cache_misses"] + first["cache_hits"]
     for doc in input_copy.glob("*.txt"):
         for suffix in (".json", ".vi.txt", ".en.txt"):
             assert filecmp.cmp(out / f"{doc.stem}{suffix}", snapshot / f"{doc.stem}{suffix}", shallow=False)
+    third = run_flow(input_copy, out)  # nothing new: every input skipped, nothing rewritten
+    assert third["skipped"] == 5 and third["rows"] == []
 
 
 def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, tmp_path, argos_dir):

@@ -26,6 +26,7 @@ def run(
     chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, else 50)")] = None,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
+    force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
@@ -49,6 +50,7 @@ def run(
         # about that are not shown (run against `prefect server start` to keep the history).
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     from flows.pipeline import process_scrapes
+    from tasks.write import OutputLocked
     from vnclean import progress
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -61,7 +63,10 @@ def run(
         progress.subscribe(advance)
         try:
             result = process_scrapes(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
-                                     max_bytes=max_bytes, require_translation=require_translation)
+                                     max_bytes=max_bytes, require_translation=require_translation, force=force)
+        except OutputLocked as err:
+            console.print(f"[red]{err}[/red]")
+            raise typer.Exit(2)
         finally:
             progress.unsubscribe(advance)
     _print_summary(result)
@@ -84,14 +89,17 @@ def _print_summary(result: dict) -> None:
                       str(r["removed"]) if ok else "", str(r["repairs"]) if ok else "",
                       f"{r['mt_score']:.2f}" if ok else "",
                       {"missing-model": "missing"}.get(r["translation"], r["translation"]), style=style)
-    console.print(table)
     rows = result["rows"]
+    if rows:
+        console.print(table)
+    console.print(f"{result['inputs']} inputs: {result['new']} new, {result['changed']} changed, "
+                  f"{result['retried']} retried, {result['skipped']} unchanged and skipped (--force reprocesses them)")
     for r in rows:
         if r["status"] != "ok":
             console.print(f"[red]{r['id']}: {r['status']} — {r['reason']}[/red]")
     ok = [r for r in rows if r["status"] == "ok"]
     console.print(
-        f"{len(rows)} documents: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "
+        f"processed {len(rows)}: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "
         f"{sum(r['status'] == 'failed' for r in rows)} failed · {sum(r['paragraphs'] for r in ok)} paragraphs kept · "
         f"{sum(r['removed'] for r in ok)} lines removed · {sum(r['repairs'] for r in ok)} repairs · "
         f"{result['seconds']} s")
@@ -102,7 +110,8 @@ def _print_summary(result: dict) -> None:
     else:
         console.print(f"Translation: {result['model']} · {result['cache_hits']} sentences from the translation "
                       f"memory, {result['cache_misses']} by the model")
-    console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}")
+    if rows:
+        console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}")
 
 
 @model_app.command("list")

@@ -252,9 +252,10 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
             from tasks.report import write_report
 
             write_report(works_done, out)
-        atomic_write(out / "_run.json", json.dumps(
-            {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)},
-            ensure_ascii=False, indent=2) + "\n")
+        record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)}
+        atomic_write(out / "_run.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        with open(out / "_runs.jsonl", "a", encoding="utf-8") as history:  # one line per run
+            history.write(json.dumps(record, ensure_ascii=False) + "\n")
     _publish(summary)
     logger.info("%d inputs: %d new, %d changed, %d retried, %d skipped; %d ok, %d rejected, %d failed in %.1f s",
                 summary.inputs, summary.new, summary.changed, summary.retried, summary.skipped,
@@ -276,3 +277,21 @@ def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: 
         works = translate_task.submit(works, label, memory)
         futures.append(write_task.submit(works, label, str(out)))
     return [w for f in futures for w in f.result()]
+
+
+def with_runner(runner: str = "threads", dask_address: str | None = None, workers: int = 2):
+    """``process_scrapes`` on the chosen task runner: threads (default) or Dask — a LocalCluster of
+    ``workers`` processes, or the existing cluster at ``dask_address``. Each Dask worker loads the
+    translation model once (tasks.translate.get_translator caches it per process)."""
+    if runner == "threads":
+        return process_scrapes
+    if runner != "dask":
+        raise ValueError(f"unknown runner {runner!r}: threads or dask")
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        task_runner = DaskTaskRunner(address=dask_address)
+    else:
+        task_runner = DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                                     "processes": True, "dashboard_address": None})
+    return process_scrapes.with_options(task_runner=task_runner)

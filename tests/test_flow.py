@@ -72,3 +72,16 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
     reasons = {p.stem: json.loads(p.read_text())["reason"] for p in (out / "_rejected").glob("*.json")}
     assert reasons == {"empty": "empty", "photo": "binary", "folder": "not_a_file"}
     assert acceptance(out, input_copy).returncode == 0
+
+
+def test_dask_runner_writes_the_same_bytes(prefect_api, input_copy, tmp_path, tiny_model):
+    from flows.pipeline import with_runner
+
+    threads_out, dask_out = tmp_path / "threads", tmp_path / "dask"
+    run_flow(input_copy, threads_out)
+    summary = with_runner("dask", workers=2)(input_dir=str(input_copy), output_dir=str(dask_out))
+    assert [r["status"] for r in summary["rows"]] == ["ok"] * 5
+    names = sorted(p.name for p in threads_out.glob("0*"))
+    assert names == sorted(p.name for p in dask_out.glob("0*")) and len(names) == 15
+    for name in names:
+        assert filecmp.cmp(threads_out / name, dask_out / name, shallow=False), name

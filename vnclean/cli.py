@@ -27,6 +27,8 @@ def run(
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
+    runner: Annotated[str, typer.Option(help="task runner: threads, or dask (a local cluster, or --dask-address)")] = "threads",
+    dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
@@ -49,7 +51,7 @@ def run(
         # recording the last task-run events; its history is discarded anyway, so its complaints
         # about that are not shown (run against `prefect server start` to keep the history).
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-    from flows.pipeline import process_scrapes
+    from flows.pipeline import with_runner
     from tasks.write import OutputLocked
     from vnclean import progress
 
@@ -62,7 +64,8 @@ def run(
 
         progress.subscribe(advance)
         try:
-            result = process_scrapes(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
+            flow = with_runner(runner, dask_address)
+            result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                                      max_bytes=max_bytes, require_translation=require_translation, force=force)
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
@@ -72,6 +75,33 @@ def run(
     _print_summary(result)
     if any(r["status"] != "ok" for r in result["rows"]):
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    input: Annotated[Path, typer.Option("--input", "-i", help="folder watched for new scrapes")] = Path("input"),
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("output"),
+    cron: Annotated[str, typer.Option(help="when to run (cron, server time zone UTC unless set)")] = "*/15 * * * *",
+    interval: Annotated[Optional[int], typer.Option(help="run every N seconds instead of the cron")] = None,
+    name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
+) -> None:
+    """Serve the flow as a scheduled Prefect deployment: each run processes new or changed scrapes.
+
+    Needs a Prefect API (a schedule cannot live on the temporary one): `prefect server start`, or
+    Prefect Cloud, with PREFECT_API_URL pointing at it. Stop with Ctrl-C (pauses the schedule).
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[red]Scheduling needs a Prefect server. Start one with `prefect server start` and run "
+                      "`PREFECT_API_URL=http://127.0.0.1:4200/api vnclean serve ...` (or point PREFECT_API_URL "
+                      "at Prefect Cloud).[/red]")
+        raise typer.Exit(2)
+    from flows.pipeline import process_scrapes
+
+    parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve())}
+    schedule = {"interval": interval} if interval else {"cron": cron}
+    console.print(f"Serving deployment vnclean/{name} ({schedule}) over {parameters['input_dir']} "
+                  f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C stops.")
+    process_scrapes.serve(name=name, parameters=parameters, **schedule)
 
 
 def _print_summary(result: dict) -> None:

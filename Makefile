@@ -25,6 +25,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	# Debian's chromium renders the review report in one test; installed only when missing and
+	# possible (root + apt), else that test is skipped with the reason.
+	command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+	  echo "chromium unavailable: the report screenshot test will be skipped"
 	touch $@
 
 setup: $(VENV)/.installed

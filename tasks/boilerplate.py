@@ -97,7 +97,7 @@ class Profiles:
     def detect(self, text: str) -> str | None:
         best, best_score = None, 0
         for name, strong, weak in self._detectors:
-            score = 3 * sum(bool(p.search(text)) for p in strong) + sum(bool(p.search(text)) for p in weak)
+            score = 3 * sum(1 for p in strong if p.search(text)) + sum(1 for p in weak if p.search(text))
             if score > best_score:
                 best, best_score = name, score
         return best
@@ -174,25 +174,24 @@ _CAPTION_ONLY = re.compile(
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
 _GENERIC_PREFIX = re.compile(
     r"^(?:[A-Z][A-Za-z]{1,20}(?:\.[A-Za-z]{2,4}){1,2}|\([A-ZĐ][^()]{1,25}\))\s*[-–—]\s*(?=\S)")
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
-_NON_WORD = re.compile(r"[\W_]+")
+_EDGE_PUNCT = ".,;:!?…\"'“”‘’()[]«»-–—/|"
 
 
 def _words(text: str) -> int:
-    """Number of words (runs of letters or digits)."""
-    return len(_NON_WORD.sub(" ", text).split())
+    """Number of white-space separated words (fast; thresholds only need the order of size)."""
+    return len(text.split())
 
 
 def _few_words(text: str, limit: int) -> bool:
-    """``_words(text) <= limit``, without counting a line far too long to qualify."""
-    return len(text) <= limit * 30 and _words(text) <= limit
+    """``_words(text) <= limit``, without splitting a line far too long to qualify."""
+    return len(text) <= limit * 30 and len(text.split()) <= limit
 
 
 def _key(text: str) -> str:
-    """Comparison key for repeated lines: case-folded words only."""
-    return _NON_WORD.sub(" ", text.casefold()).strip()
+    """Comparison key for repeated lines: case-folded, single-spaced, end punctuation dropped."""
+    return " ".join(text.casefold().split()).strip(_EDGE_PUNCT + " ")
 
 
 def _ends_sentence(text: str) -> bool:
@@ -239,7 +238,7 @@ def find_datetime(line: str) -> tuple[str | None, str]:
         if t and int(t[1]) < 24 and int(t[2]) < 60:
             hour, minute = int(t[1]), int(t[2])
             rest = rest[: t.start()] + " " + rest[t.end():]
-    rest = " ".join(_DATELINE_NOISE.sub(" ", rest).split())
+    rest = " ".join(t for t in _DATELINE_NOISE.sub(" ", rest).split() if any(c.isalnum() for c in t))
     if hour is None:
         return f"{year:04d}-{month:02d}-{day:02d}", rest
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00+07:00", rest
@@ -392,6 +391,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
 
     title: str | None = None
     title_line: int | None = None
+    title_key = ""
     pre_title: list[Block] = []
     body: list[Block] = []
     captions: list[Block] = []
@@ -421,7 +421,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
             b.remove(number, line, block)
             continue
         if tail_reason is not None:
-            if title is not None and _key(line) == _key(title):
+            if title is not None and _key(line) == title_key:
                 b.remove(number, line, "duplicate")
             elif rules.teaser_prefixes.reason(line):
                 b.remove(number, line, "teaser")
@@ -433,7 +433,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
             continue
         if title is None:
             if index == title_index or (title_index is None and _looks_like_title(line)):
-                title, title_line = line, number
+                title, title_line, title_key = line, number, _key(line)
             elif title_index is not None and _few_words(line, 15) and not (
                     _ends_sentence(line) and not line.endswith("...")):
                 b.remove(number, line, "site-header")  # menus, taglines, section names
@@ -443,7 +443,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         if not body_started and _few_words(line, 3) and not _ends_sentence(line):
             b.remove(number, line, "section-label")
             continue
-        if _key(line) == _key(title):
+        if _key(line) == title_key:
             b.remove(number, line, "duplicate")
             continue
         marker = _END_MARKER.search(line)

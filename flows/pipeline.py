@@ -52,7 +52,28 @@ def chunk_label(works_or_paths: list) -> str:
 
 
 def _log_stage(stage: str, works: list[Work]) -> None:
-    logger = get_run_logger()
+    """One line per document; sent as one log record per level and chunk (the API stores every
+    record, so thousands of single-line records would cost more than the work they describe)."""
+    lines: dict[int, list[str]] = {}
+
+    class _Lines:
+        def info(self, fmt: str, *args) -> None:
+            lines.setdefault(20, []).append(fmt % args)
+
+        def warning(self, fmt: str, *args) -> None:
+            lines.setdefault(30, []).append(fmt % args)
+
+        def error(self, fmt: str, *args) -> None:
+            lines.setdefault(40, []).append(fmt % args)
+
+    logger = _Lines()
+    _describe(stage, works, logger)
+    run_logger = get_run_logger()
+    for level, text in sorted(lines.items()):
+        run_logger.log(level, "\n".join(text))
+
+
+def _describe(stage: str, works: list[Work], logger) -> None:
     for w in works:
         if w.rejected is not None and stage == "ingest":
             logger.warning("%s: rejected (%s) %s", w.id, w.rejected.reason, w.rejected.detail)

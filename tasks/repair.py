@@ -67,6 +67,7 @@ class NameTable:
     names: list[Name]
     by_pinyin: dict[tuple[str, ...], list[Name]]
     by_fold: dict[str, list[Name]]
+    first_folds: frozenset[str]
     surnames_pinyin: dict[str, list[str]]  # pinyin -> Hán-Việt readings, most common surname first
     surnames_vi: set[str]
     syllables: dict[str, list[str]]  # pinyin syllable -> Hán-Việt readings
@@ -76,7 +77,7 @@ class NameTable:
     def reading_keys(self) -> dict[str, frozenset[tuple[str, str]]]:
         return {s: frozenset(map(syllable_key, readings)) for s, readings in self.syllables.items()}
 
-    @property
+    @functools.cached_property
     def max_syllable(self) -> int:
         return max(map(len, self.syllables))
 
@@ -103,7 +104,8 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     never = frozenset(
         w.strip() for w in (directory / "never_doubled.txt").read_text(encoding="utf-8").splitlines()
         if w.strip() and not w.startswith("#"))
-    return NameTable(names, by_pinyin, by_fold, surnames_pinyin, surnames_vi, syllables, never)
+    first_folds = frozenset(key.split()[0] for key in by_fold)
+    return NameTable(names, by_pinyin, by_fold, first_folds, surnames_pinyin, surnames_vi, syllables, never)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +120,7 @@ _VI_RHYMES_ASCII = (
 _VI_SYLLABLE = re.compile(rf"^(?:{_VI_ONSET})?(?:{'|'.join(sorted(_VI_RHYMES_ASCII, key=len, reverse=True))})$")
 
 
+@functools.lru_cache(maxsize=65536)
 def is_vietnamese_ascii_syllable(token: str) -> bool:
     """Could this diacritic-free token be a Vietnamese syllable (level tone, no hats)?
 
@@ -138,6 +141,7 @@ def is_vietnamese_ascii_syllable(token: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)
 def segmentations(token: str, table: NameTable, limit: int = 3) -> list[tuple[str, ...]]:
     """Every way to read an ASCII token as 1..limit pinyin syllables, fewest syllables first.
 
@@ -178,7 +182,23 @@ class Span:
     vi_prefix: str | None = None  # a Vietnamese surname already translated ("Trần Daguang")
 
 
+_ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)")
+
+
+def _may_hold_pinyin(text: str, table: NameTable) -> bool:
+    """Every span needs a capitalised ASCII token that is not a Vietnamese syllable."""
+    return any(not is_vietnamese_ascii_syllable(m[0]) and segmentations(m[0], table)
+               for m in _ASCII_CAPITALISED.finditer(text))
+
+
 def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
+    if not _may_hold_pinyin(text, table):
+        return []
+    return list(_find_pinyin_spans(text, table))
+
+
+@functools.lru_cache(maxsize=4096)
+def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
     """Spans that read as a Chinese name left in pinyin.
 
     A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
@@ -229,7 +249,7 @@ def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
                 i += 1
         else:
             i += 1
-    return spans
+    return tuple(spans)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,12 +338,15 @@ def _context_names(fields: list[Field_]) -> set[str]:
     names: set[str] = set()
     for f in fields:
         for segment in re.split(r"[^\w\s-]+", f.text):  # a name never spans punctuation
-            words = segment.split()
-            for n in (2, 3, 4):
-                for k in range(len(words) - n + 1):
-                    window = words[k:k + n]
-                    if all(w[:1].isupper() and w.isalpha() for w in window):
-                        names.add(" ".join(window))
+            run: list[str] = []
+            for word in segment.split() + [""]:
+                if word[:1].isupper() and word.isalpha():
+                    run.append(word)
+                    continue
+                for n in (2, 3, 4):
+                    for k in range(len(run) - n + 1):
+                        names.add(" ".join(run[k:k + n]))
+                run = []
     return names
 
 
@@ -360,8 +383,11 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
     full_text = "\n".join(f.text for f in fields)
     for f in fields:
         words = list(re.finditer(r"\w+", f.text))
+        starts = [k for k, w in enumerate(words) if w[0][:1].isupper() and fold(w[0]) in table.first_folds]
         for n in (3, 4):
-            for k in range(len(words) - n + 1):
+            for k in starts:
+                if k + n > len(words):
+                    continue
                 window = words[k:k + n]
                 text = f.text[window[0].start():window[-1].end()]
                 if not all(w[0][:1].isupper() for w in window) or " " * 2 in text:

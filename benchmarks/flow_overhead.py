@@ -27,6 +27,8 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vnclean-overhead-"))
     os.environ["ARGOS_PACKAGES_DIR"] = str(work / "no-models")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")  # temporary server shutdown noise
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     (work / "no-models").mkdir()
     inp = work / "input"
     inp.mkdir()

@@ -268,6 +268,9 @@ def ingest_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Re
     doc_id = doc_id_for(path)
     empty_source = Source(path=str(path), sha256="", bytes=0)
     try:
+        if not path.exists() and not path.is_symlink():
+            return Rejected(id=doc_id, source=empty_source, reason="vanished",
+                            detail="the file disappeared before it could be read")
         if path.is_symlink() or not path.is_file():
             return Rejected(id=doc_id, source=empty_source, reason="not_a_file",
                             detail="a directory, symlink or special file named like a scrape")

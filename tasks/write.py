@@ -42,29 +42,20 @@ def safe_child(output_dir: Path, *parts: str) -> Path:
     return path
 
 
+def _plain_text(title: str, summary: str | None, paragraphs: list[str], captions: list[str], photo: str) -> str:
+    blocks = [title, *([summary] if summary else []), *paragraphs, *(f"[{photo}] {c}" for c in captions)]
+    return "\n\n".join(blocks).rstrip() + "\n"
+
+
 def vietnamese_text(doc: Document) -> str:
-    parts = [doc.title, ""]
-    if doc.summary:
-        parts += [doc.summary, ""]
-    for p in doc.paragraphs:
-        parts += [p, ""]
-    for c in doc.captions:
-        parts += [f"[Ảnh] {c}", ""]
-    return "\n".join(parts).rstrip() + "\n"
+    return _plain_text(doc.title, doc.summary, doc.paragraphs, doc.captions, "Ảnh")
 
 
 def english_text(doc: Document) -> str | None:
     tr = doc.translation
     if tr.status != "ok":
         return None
-    parts = [tr.title or "", ""]
-    if tr.summary:
-        parts += [tr.summary, ""]
-    for p in tr.paragraphs:
-        parts += [p, ""]
-    for c in tr.captions:
-        parts += [f"[Photo] {c}", ""]
-    return "\n".join(parts).rstrip() + "\n"
+    return _plain_text(tr.title or "", tr.summary, tr.paragraphs, tr.captions, "Photo")
 
 
 def write_document(doc: Document, output_dir: Path) -> list[Path]:

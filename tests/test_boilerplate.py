@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -125,3 +126,26 @@ def test_cleaning_clean_text_is_idempotent(paragraphs):
     once = strip_boilerplate(text)
     again = strip_boilerplate("\n\n".join([once.title, *once.paragraphs]))
     assert again.paragraphs == once.paragraphs and again.title == once.title
+
+
+SEED_LINES = [line for p in sorted((Path(__file__).resolve().parents[1] / "input").glob("*.txt"))
+              for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+FURNITURE = ["-----------------", "k7.jpg", "Tin liên quan", "(3) Bình luận", "Chia sẻ", "Tags: an ninh",
+             "Theo TTXVN", "Cập nhật, 07:04, Chủ Nhật, 05/11/2017 (GMT+7)", "POWERED BY ONECMS",
+             "Mời quý độc giả theo dõi VOV.VN trên", "một giờ trước", "Xem thêm", ""]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(SEED_LINES), st.sampled_from(FURNITURE)), min_size=1, max_size=40))
+def test_nothing_is_lost_from_any_mix_of_lines(lines):
+    """Every non-blank line is kept (title, summary, paragraph, caption), moved to a metadata
+    field, or listed in removed with a reason."""
+    text = "\n".join(lines)
+    s = strip_boilerplate(text)
+    kept = " ".join([s.title, s.summary or "", *s.paragraphs, *s.captions, s.url or ""]).casefold()
+    removed = {r.line for r in s.removed}
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip() and number not in removed:
+            words = re.findall(r"\w+", line.casefold())
+            assert words and sum(w in kept for w in words) / len(words) >= 0.9, (number, line)
+    assert set(s.roles) == {n for n, line in enumerate(text.split("\n"), 1) if line.strip()}

@@ -82,10 +82,21 @@ def test_too_large_is_rejected_before_reading(tmp_path):
     assert isinstance(result, Rejected) and result.reason == "too_large"
 
 
-def test_directory_and_vanished_files_are_rejected(tmp_path):
+def test_directory_symlink_and_vanished_files_are_rejected(tmp_path, seed_paths):
     (tmp_path / "dir.txt").mkdir()
+    (tmp_path / "link.txt").symlink_to(seed_paths[0])
     assert ingest_file(tmp_path / "dir.txt").reason == "not_a_file"
-    assert ingest_file(tmp_path / "gone.txt").reason in ("not_a_file", "vanished")
+    assert ingest_file(tmp_path / "link.txt").reason == "not_a_file"
+    assert ingest_file(tmp_path / "gone.txt").reason == "vanished"
+
+
+def test_a_50_mb_file_is_rejected_without_being_read(tmp_path, monkeypatch):
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a file over the limit"))
+    result = ingest_file(big)
+    assert isinstance(result, Rejected) and result.reason == "too_large" and result.source.bytes == 50 * 1024 * 1024
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd.txt", "a b;rm -rf ~.txt", "...txt", "Tin tức $(x).txt"])

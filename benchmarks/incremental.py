@@ -61,12 +61,19 @@ def main() -> None:
     process_secs = time.perf_counter() - t
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["skipped"] == len(files) and not summary["rows"], summary
+    t = time.perf_counter()
+    cli = subprocess.run([str(Path(sys.executable).parent / "vnclean"), "run", "-i", str(inp), "-o", str(out)],
+                         env={k: v for k, v in env.items() if k != "PREFECT_API_URL"}, capture_output=True,
+                         text=True, timeout=600)
+    cli_secs = time.perf_counter() - t
+    assert cli.returncode == 0 and "Nothing new" in cli.stdout, cli.stdout + cli.stderr
     print(f"{len(files)} unchanged inputs")
     print(f"{'step':<58}{'seconds':>9}")
     print(f"{'hash every file (the least a run without a manifest does)':<58}{hash_secs:>9.2f}")
     print(f"{'manifest plan (stat only)':<58}{plan_secs:>9.2f}")
     print(f"{'flow run, inside the flow (list, plan, record, artifacts)':<58}{summary['seconds']:>9.2f}")
     print(f"{'flow run end to end (new process, temporary Prefect API)':<58}{process_secs:>9.2f}")
+    print(f"{'vnclean run end to end (nothing new: Prefect not started)':<58}{cli_secs:>9.2f}")
     print(f"plan is {hash_secs / plan_secs:.1f}x faster than hashing; {plan_secs / len(files) * 1e6:.0f} µs per file")
     shutil.rmtree(work, ignore_errors=True)
 

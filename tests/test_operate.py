@@ -81,3 +81,21 @@ def test_a_killed_run_leaves_only_complete_documents(tmp_path, seed_paths, argos
         Document.model_validate(json.loads(path.read_text(encoding="utf-8")))
     with output_lock(out):  # the lock died with the process; stale temp files are cleared
         assert not list(out.glob(".*.tmp"))
+
+
+def test_cli_does_not_start_prefect_when_nothing_is_new(input_copy, tmp_path, argos_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tasks.manifest import file_sha256
+    from tasks.pipeline import code_version
+    from vnclean.cli import app
+
+    out = tmp_path / "out"
+    files = sorted(str(p) for p in input_copy.glob("*.txt"))
+    manifest = Manifest(out / "_manifest.sqlite")
+    manifest.record([(p, file_sha256(Path(p)), "ok", Path(p).stem) for p in files], f"{code_version()}+no-model")
+    manifest.close()
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # importing the flow would fail the test
+    result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out)])
+    assert result.exit_code == 0 and "Nothing new: all 5 inputs" in result.output

@@ -45,6 +45,10 @@ def run(
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
     files = sorted(input.glob("*.txt"))
+    if not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output):
+        console.print(f"Nothing new: all {len(files)} inputs are unchanged since they were processed by this "
+                      "pipeline version (--force reprocesses them). Prefect was not started.")
+        return
     if not os.environ.get("PREFECT_API_URL"):
         console.print("[dim]Starting Prefect's temporary local API (10–20 s on a cold machine)…[/dim]")
         # The temporary server is stopped when this process exits, possibly while it is still
@@ -102,6 +106,24 @@ def serve(
     console.print(f"Serving deployment vnclean/{name} ({schedule}) over {parameters['input_dir']} "
                   f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C stops.")
     process_scrapes.serve(name=name, parameters=parameters, **schedule)
+
+
+def _nothing_new(files: list[Path], output: Path) -> bool:
+    """True when the manifest says every input is already done (a run would only skip them)."""
+    manifest_path = output / "_manifest.sqlite"
+    if not files or not manifest_path.is_file():
+        return False
+    from tasks.argos import find_model
+    from tasks.manifest import Manifest
+    from tasks.pipeline import code_version
+
+    model = find_model()
+    manifest = Manifest(manifest_path)
+    try:
+        plan = manifest.plan([str(p) for p in files], f"{code_version()}+{model.id if model else 'no-model'}")
+    finally:
+        manifest.close()
+    return not plan.todo
 
 
 def _print_summary(result: dict) -> None:

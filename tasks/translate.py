@@ -12,6 +12,7 @@ which is where the speed is on CPU), a Vietnamese sentence splitter, and a trans
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -125,7 +126,7 @@ class Translator:
         import sentencepiece
 
         self.model = model
-        meta = __import__("json").loads((model.path / "metadata.json").read_text(encoding="utf-8"))
+        meta = json.loads((model.path / "metadata.json").read_text(encoding="utf-8"))
         self.target_prefix = meta.get("target_prefix", "")
         opts = _argos_settings()
         self.beam_size = opts["beam_size"]

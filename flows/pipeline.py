@@ -45,10 +45,9 @@ def list_inputs(input_dir: Path, pattern: str = "*.txt") -> list[Path]:
     return sorted((p for p in input_dir.glob(pattern)), key=lambda p: p.name)
 
 
-def chunk_label(works_or_paths: list) -> str:
-    first = works_or_paths[0]
-    name = first.id if isinstance(first, Work) and first.id else Path(str(getattr(first, "path", first))).stem
-    return name if len(works_or_paths) == 1 else f"{name}+{len(works_or_paths) - 1}"
+def chunk_label(paths: list[Path]) -> str:
+    """``000_63c0ffbfaf89c8e9`` for one document, ``000_63c0ffbfaf89c8e9+49`` for a chunk of 50."""
+    return paths[0].stem if len(paths) == 1 else f"{paths[0].stem}+{len(paths) - 1}"
 
 
 def _log_stage(stage: str, works: list[Work]) -> None:

@@ -283,7 +283,6 @@ class Stripped:
     paragraphs: list[str]
     captions: list[str]
     removed: list[Removed]
-    paragraph_lines: list[list[int]] = field(default_factory=list)
     title_line: int | None = None
     # raw line number -> keep | caption | metadata | remove (what happened to each non-blank line)
     roles: dict[int, str] = field(default_factory=dict)
@@ -479,7 +478,6 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         paragraphs=[p.text for p in body],
         captions=[c.text for c in captions],
         removed=sorted(b.removed.values(), key=lambda r: r.line),
-        paragraph_lines=[p.lines for p in body],
         title_line=title_line,
         roles=roles,
     )

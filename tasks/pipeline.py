@@ -104,7 +104,7 @@ def translate_step(translator: Translator | None) -> Callable[[Work], None]:
     return step
 
 
-def build_document(work: Work, model_id: str | None = None) -> Document:
+def build_document(work: Work) -> Document:
     ing, s, r = work.ingested, work.stripped, work.repaired
     assert ing is not None and s is not None and r is not None and work.translation is not None
     return Document(

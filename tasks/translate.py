@@ -17,7 +17,7 @@ import os
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.argos import InstalledModel, find_model

@@ -73,7 +73,7 @@ def run(
                                      max_bytes=max_bytes, require_translation=require_translation, force=force)
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         finally:
             progress.unsubscribe(advance)
     _print_summary(result)
@@ -201,7 +201,7 @@ def model_install(
                 model = install_from_index(lambda done, total: bar.update(job, completed=done, total=total or None))
     except ModelError as err:
         console.print(f"[red]{err}[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     console.print(f"Installed {model.id} at {model.path} ({model.size_bytes / 1e6:.1f} MB)")
 
 

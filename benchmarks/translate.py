@@ -6,7 +6,8 @@
     itself cannot run offline: its splitter downloads a model). stanza/minisbd are not
     installed here (see README), so empty stand-ins are put in ``sys.modules`` before the import;
     ``apply_packaged_translation`` uses neither when given a splitter.
-(b) vnclean's stage: all paragraphs at once, batches of 32 sentences, one model load.
+(b) vnclean's stage: all paragraphs at once, batches of up to 32 equal-length sentences posted
+    together to --threads model replicas (one thread each), one model load.
 (c) (b) again with the translation memory warm.
 
 The model is built by scripts/make_test_model.py at the dimensions of the published vi→en package

@@ -81,7 +81,7 @@ def _paragraphs(seed_paths) -> list[str]:
 
 def test_batched_output_equals_one_sentence_at_a_time(tiny_model, seed_paths):
     batched = Translator(tiny_model, batch_size=32)
-    single = Translator(tiny_model, batch_size=1)
+    single = Translator(tiny_model, batch_size=1, threads=1)  # one sentence per call, one thread
     paragraphs = _paragraphs(seed_paths)
     expected = []
     for paragraph in paragraphs:  # argostranslate's way: per sentence, pieces concatenated, decoded once

@@ -9,6 +9,7 @@ from __future__ import annotations
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -312,6 +313,9 @@ def with_runner(runner: str = "threads", dask_address: str | None = None, worker
     if dask_address:
         task_runner = DaskTaskRunner(address=dask_address)
     else:
+        # each worker process gets its share of the cores for its translation model replicas
+        threads = os.environ.get("VNCLEAN_TRANSLATE_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
         task_runner = DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                                     "processes": True, "dashboard_address": None})
+                                                     "processes": True, "dashboard_address": None,
+                                                     "env": {"VNCLEAN_TRANSLATE_THREADS": threads}})
     return process_scrapes.with_options(task_runner=task_runner)

@@ -14,7 +14,7 @@ import argparse
 import html
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,13 +33,20 @@ class Page:
     origin: str
     text: str
     labels: dict[int, str]  # 1-based line -> label, non-blank lines only
+    # "# expect title: …" / "# expect published: …" headers: "none" is null, "-" is not checked
+    expect: dict[str, str | None] = field(default_factory=dict)
 
 
 def load_corpus(folder: Path = CORPUS) -> list[Page]:
     pages = []
     for path in sorted(folder.glob("*.tsv")):
-        origin, lines, labels = "", [], {}
+        origin, lines, labels, expect = "", [], {}, {}
         for row in path.read_text(encoding="utf-8").split("\n"):
+            if row.startswith("# expect "):
+                key, _, value = row.removeprefix("# expect ").partition(":")
+                if value.strip() != "-":
+                    expect[key.strip()] = None if value.strip() == "none" else value.strip()
+                continue
             if row.startswith("#"):
                 origin = origin or row.removeprefix("# origin:").strip()
                 continue
@@ -53,13 +60,26 @@ def load_corpus(folder: Path = CORPUS) -> list[Page]:
             labels[len(lines)] = label
         while lines and not lines[-1]:
             lines.pop()
-        pages.append(Page(path.stem, origin, "\n".join(lines), labels))
+        pages.append(Page(path.stem, origin, "\n".join(lines), labels, expect))
     return pages
 
 
 def vnclean_labels(page: Page) -> dict[int, str]:
     roles = strip_boilerplate(normalise(page.text)).roles
     return {n: roles.get(n, "keep") for n in page.labels}
+
+
+def metadata_misses(pages: list[Page]) -> tuple[int, list[str]]:
+    """How many expected titles/dates there are, and each one vnclean gets wrong."""
+    total, misses = 0, []
+    for page in pages:
+        got = strip_boilerplate(normalise(page.text))
+        for key, want in page.expect.items():
+            total += 1
+            value = getattr(got, key)
+            if value != want:
+                misses.append(f"{page.name}: {key} {value!r}, expected {want!r}")
+    return total, misses
 
 
 def justext_labels(page: Page) -> dict[int, str]:
@@ -126,6 +146,10 @@ def main() -> None:
         print(f"{name:<10}{s['precision']:>10.3f}{s['recall']:>9.3f}{s['f1']:>8.3f}"
               f"{s['label_accuracy'] if name == 'vnclean' else float('nan'):>13.3f}{rate:>10.0f}")
     print(f"F1 vnclean - jusText: {ours['f1'] - theirs['f1']:+.3f}; speed ratio vnclean/jusText: {ours_rate / theirs_rate:.1f}")
+    total, misses = metadata_misses(pages)
+    print(f"titles and dates: {total - len(misses)}/{total} as labelled")
+    for miss in misses:
+        print("  " + miss)
 
 
 if __name__ == "__main__":

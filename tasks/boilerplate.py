@@ -141,15 +141,20 @@ def load_profiles(directory: Path = SITES_DIR) -> Profiles:
 # Patterns the generic layer uses
 
 _TERMINAL = ".!?…\"”»)'’"
-_WEEKDAY = r"(?:Thứ\s+(?:Hai|Ba|Tư|Năm|Sáu|Bảy|[2-7])|Chủ\s+[Nn]hật|CN)"
+_WEEKDAY = (r"(?:Thứ\s+(?i:hai|ba|tư|năm|sáu|bảy|[2-7])|Chủ\s+[Nn]hật|CN"
+            r"|(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)")
 _DATE_DMY = re.compile(r"(?<![\d/.])(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?![\d/])")
 _DATE_WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.I)
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
-_TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?:\s*(?:phút|'))?(?![\d:])")
+# "Chủ nhật, ngày 08 tháng 12 năm 2024": the long-form date portal templates print as a clock banner
+_CLOCK_BANNER = re.compile(rf"^{_WEEKDAY}\s*,?\s*ngày\s+\d{{1,2}}\s+tháng\s+\d{{1,2}}\s+năm\s+\d{{4}}$", re.I)
+_TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?:\s*(?:phút|'))?(?![\d:])"
+                   r"(?:\s*(?P<half>AM|PM|SA|CH)\b)?")
 _DATELINE_NOISE = re.compile(
     rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản|published|updated|posted"
     rf"|lượt xem:?\s*[\d.,]+|lượt đọc:?\s*[\d.,]+|views?:?\s*[\d.,]+)"
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
+    r"|\b\d+\s+(?i:trả lời|bình luận|phản hồi|comments?)\b"  # a comment counter beside the date
 )
 _AUTHOR_LINE = re.compile(
     r"^(?:Tác giả|Bài(?: và|,)? ảnh|Bài|Phóng viên|Nhóm phóng viên|PV|Biên tập|Người viết)\s*:\s*"
@@ -192,6 +197,21 @@ def _few_words(text: str, limit: int) -> bool:
 def _key(text: str) -> str:
     """Comparison key for repeated lines: case-folded, single-spaced, end punctuation dropped."""
     return " ".join(text.casefold().split()).strip(_EDGE_PUNCT + " ")
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"”’»)]*\s+(?=[\"“‘«(]?[A-ZĐÀ-Ỹ])")
+
+
+def _first_sentence(text: str, limit: int = 25) -> str:
+    """The first sentence of a paragraph, cut at ``limit`` words (with "…").
+
+    >>> _first_sentence("Chiều 10.1.2024, hai bên ký kết. Sau đó họp báo.")
+    'Chiều 10.1.2024, hai bên ký kết.'
+    """
+    match = _SENTENCE_END.search(text)
+    sentence = text[: match.start() + 1] if match else text
+    words = sentence.split()
+    return sentence if len(words) <= limit else " ".join(words[:limit]) + "…"
 
 
 def _ends_sentence(text: str) -> bool:
@@ -237,6 +257,10 @@ def find_datetime(line: str) -> tuple[str | None, str]:
         t = _TIME.search(rest)
         if t and int(t[1]) < 24 and int(t[2]) < 60:
             hour, minute = int(t[1]), int(t[2])
+            if t["half"] in ("PM", "CH") and hour < 12:  # 03:15 PM, 3:15 CH (chiều)
+                hour += 12
+            elif t["half"] in ("AM", "SA") and hour == 12:
+                hour = 0
             rest = rest[: t.start()] + " " + rest[t.end():]
     rest = " ".join(t for t in _DATELINE_NOISE.sub(" ", rest).split() if any(c.isalnum() for c in t))
     if hour is None:
@@ -349,8 +373,10 @@ def _is_dateline(text: str) -> bool:
 
 def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
     """The title's line index: a title-like line next to the first dateline near the top (before
-    it, else after it); without a dateline, the first title-like line."""
+    it, else after it); without a dateline, a title-like line the page prints twice near the top
+    (heading and CMS field), else the first title-like line."""
     candidates, dates = [], []
+    keys: dict[str, int] = {}
     seen = 0
     for i, raw in enumerate(lines):
         line = raw.strip()
@@ -359,6 +385,7 @@ def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
         seen += 1
         if seen > 15:
             break
+        keys[_key(line)] = keys.get(_key(line), 0) + 1
         if rules.line.reason(line) or _URL_LINE.match(line) or credit_of(line):
             continue
         if _is_dateline(line):
@@ -375,7 +402,8 @@ def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
         after = [c for c in candidates if date < c[0] <= date + 2]
         if before or after:
             return (before[-1] if before else after[0])[1]
-    return candidates[0][1]
+    repeated = [c for c in candidates if keys[_key(lines[c[1]].strip())] > 1 and _words(lines[c[1]]) >= 4]
+    return (repeated or candidates)[0][1]
 
 
 def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
@@ -453,14 +481,21 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         body.append(Block(line, [number], glued))
         body_started = body_started or not _few_words(line, 11)
 
-    if title is None:  # nothing title-like: the first line is the title whatever it looks like
-        first = (pre_title or body or [Block("", [])]).pop(0)
-        title, title_line = first.text, (first.lines[0] if first.lines else None)
+    if title is None:
+        blocks = pre_title or body
+        first = blocks[0] if blocks else Block("", [])
+        if _ends_sentence(first.text) and not _few_words(first.text, 12):
+            # the scrape lost the title: name the article by its first sentence, which stays in the text
+            title, title_line = _first_sentence(first.text), None
+        else:  # nothing title-like: the first line is the title whatever it looks like
+            if blocks:
+                blocks.pop(0)
+            title, title_line = first.text, (first.lines[0] if first.lines else None)
 
-    _demote_date_banners(b, title_line)
+    _demote_date_banners(b, title_line, next((i + 1 for i, raw in enumerate(lines) if raw.strip()), None))
     summary, summary_lines = _take_summary(b, pre_title, body, rules)
     body = _split_captions(body, captions, blank_separated=_blank_separated(lines))
-    body = _drop_duplicates(b, body, title, summary)
+    body = _drop_duplicates(b, body, title if title_line is not None else "", summary)
     body = _join_split_paragraphs(body)
     roles = {r.line: ("metadata" if r.reason in METADATA_REASONS else "remove") for r in b.removed.values()}
     roles.update({n: "caption" for c in captions for n in c.lines})
@@ -483,7 +518,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
     )
 
 
-def _demote_date_banners(b: _Builder, title_line: int | None) -> None:
+def _demote_date_banners(b: _Builder, title_line: int | None, first_line: int | None) -> None:
     """A date above the title is the site's clock when the article has its own date below the
     title: keep the article's date as ``published`` and record the banner as site furniture."""
     if title_line is None:
@@ -497,6 +532,12 @@ def _demote_date_banners(b: _Builder, title_line: int | None) -> None:
         for n in before:
             b.removed[n] = Removed(line=n, text=b.removed[n].text, reason="site-date")
         b.published = article_date
+    elif before and before[0] == first_line and _CLOCK_BANNER.match(b.removed[first_line].text):
+        # the page opens with today's date in the portal's template: it says when the page was
+        # scraped, not when the article was published; no date is better than a wrong one
+        b.removed[first_line] = Removed(line=first_line, text=b.removed[first_line].text, reason="site-date")
+        rest = [n for n in dated if n != first_line]
+        b.published = find_datetime(b.removed[rest[0]].text)[0] if rest else None
 
 
 def _blank_separated(lines: list[str]) -> bool:
@@ -524,8 +565,7 @@ def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block],
     if pre_title:
         lead = pre_title[0]
         summary, lines = lead.text, lead.lines
-        for extra in pre_title[1:]:  # more text before the title: keep it, in order, as body
-            body.insert(0, extra)
+        body[0:0] = pre_title[1:]  # more text before the title: keep it, in order, as body
     elif body:
         first = body[0].text
         for prefix in rules.summary_prefixes:
@@ -570,7 +610,7 @@ def _split_captions(body: list[Block], captions: list[Block], blank_separated: b
 
 
 def _drop_duplicates(b: _Builder, body: list[Block], title: str, summary: str | None) -> list[Block]:
-    seen = {_key(title)} | ({_key(summary)} if summary else set())
+    seen = ({_key(title)} if title else set()) | ({_key(summary)} if summary else set())
     kept = []
     for block in body:
         key = _key(block.text)

@@ -98,11 +98,60 @@ def test_unknown_layout_with_generic_rules_only():
     ("10.1.2024", "2024-01-10"),
     ("Ngày 5 tháng 11 năm 2017", "2017-11-05"),
     ("2024-01-10T08:30", "2024-01-10T08:30:00+07:00"),
+    ("Thứ Ba, 05/03/2024 03:15 PM", "2024-03-05T15:15:00+07:00"),  # 12-hour clocks
+    ("Monday, 12/02/2024 12:30 AM", "2024-02-12T00:30:00+07:00"),
+    ("Cập nhật 3:05 CH 01/02/2023", "2023-02-01T15:05:00+07:00"),  # CH = chiều
     ("Ngày 4/11", None),  # no year: never guess it
     ("45/13/2024", None),
 ])
 def test_dates(line, iso):
     assert find_datetime(line)[0] == iso
+
+
+def test_dateline_with_lowercase_weekday_and_comment_counter_names_no_credit():
+    s = strip_boilerplate("Mưa lớn kéo dài ở miền Trung\n\nThứ sáu, 03/01/2020 12:01 PM - 0 Trả lời\n\n"
+                          "Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục.")
+    assert s.published == "2020-01-03T12:01:00+07:00" and s.credit is None
+    assert [r.reason for r in s.removed] == ["dateline"]
+
+
+def test_follow_us_prompt_whose_platform_icons_were_lost():
+    s = strip_boilerplate("Mưa lớn kéo dài ở miền Trung\nNhiều tuyến đường ở Quảng Nam bị ngập sâu.\n"
+                          "Theo dõi Example.vn trên\nNgười dân được sơ tán khỏi vùng trũng thấp.")
+    assert ("share-prompt", "Theo dõi Example.vn trên") in [(r.reason, r.text) for r in s.removed]
+    assert s.paragraphs == ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu.", "Người dân được sơ tán khỏi vùng trũng thấp."]
+
+
+def test_cms_fields_above_a_title_printed_twice():
+    page = ("221\n2081\nKinh tế - Xã hội\nkinh-te\n/kinh-te/\n588308\n"
+            "Giá lúa tăng mạnh ở Đồng bằng sông Cửu Long\n1\nArticle\nnull\n"
+            "Giá lúa tăng mạnh ở Đồng bằng sông Cửu Long\n\n"
+            "Nông dân ở An Giang cho biết thương lái đến tận ruộng mua lúa với giá cao hơn năm ngoái.")
+    s = strip_boilerplate(page)
+    assert s.title == "Giá lúa tăng mạnh ở Đồng bằng sông Cửu Long"
+    assert s.paragraphs == ["Nông dân ở An Giang cho biết thương lái đến tận ruộng mua lúa với giá cao hơn năm ngoái."]
+    assert {r.line: r.reason for r in s.removed}[11] == "duplicate"
+
+
+def test_portal_clock_banner_is_not_the_article_date():
+    body = "Xác định người có công còn nhiều trăn trở\n\nCông tác xác nhận người có công vẫn gặp nhiều khó khăn."
+    s = strip_boilerplate("Thứ Hai, ngày 23 tháng 11 năm 2026\n16:02 (GMT +7)\n\n" + body)
+    assert s.published is None and s.removed[0].reason == "site-date"
+    # the same page with the article's own date below the title: that date, the banner still furniture
+    s = strip_boilerplate("Thứ Hai, ngày 23 tháng 11 năm 2026\n\n" + body.replace("\n\n", "\n\n10/01/2024 21:00\n\n", 1))
+    assert s.published == "2024-01-10T21:00:00+07:00" and s.removed[0].reason == "site-date"
+    # a dated first line that is not in the banner's long form stays the article's date
+    s = strip_boilerplate("10/01/2024 21:00\n" + body)
+    assert s.published == "2024-01-10T21:00:00+07:00"
+
+
+def test_page_without_title_keeps_its_first_paragraph():
+    lead = ("Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo "
+            "chiếm đoạt tài sản của nhiều người dân. Vụ việc đang được mở rộng điều tra.")
+    s = strip_boilerplate(lead + "\n\nKết quả điều tra ban đầu cho thấy các bị can đã lập nhiều trang mạng giả.")
+    # the first sentence, cut at 25 words
+    assert s.title == "Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo chiếm đoạt…"
+    assert lead in (s.summary, *s.paragraphs) and s.removed == []
 
 
 def test_profiles_are_validated(tmp_path):

@@ -5,6 +5,7 @@ The garbled set is generated deterministically (seed 0) from the clean paragraph
 000/002/003/004 (after the strip stage):
 - ``table``: a name from the name table inserted in pinyin ("ông Guo Shengkun");
 - ``half``: the same, half translated ("ông Quách Shengkun");
+- ``half-split``: half translated with the given name's syllables as separate words ("ông Quách Sheng Kun");
 - ``context``: a Chinese name NOT in the table, in pinyin, while the title names it in Hán-Việt;
 - ``unknown``: a name not in the table and nowhere in the document: must be left alone and listed
   as uncertain (a repair here is a guess, counted as a false repair);
@@ -34,6 +35,9 @@ CLEAN_SEEDS = ("000", "002", "003", "004")
 # context and unknown cases: (hanzi)
 OUTSIDE_TABLE = ["刘德华", "张伟国", "李明辉", "王建军", "陈晓东", "杨光明", "赵红梅", "周建华", "吴国平", "黄志强",
                  "孙立新", "马文华", "胡建平", "郭振东", "林海峰", "何光荣", "高建设", "罗永安", "郑国强", "梁宏伟"]
+
+
+KINDS = ("table", "half", "half-split", "context", "unknown")
 
 
 def pinyin_name(hanzi: str) -> str:
@@ -66,8 +70,8 @@ def make_cases(seed: int = 0) -> list[Case]:
     paragraphs = [(t, p) for t, ps, _ in clean_texts() for p in ps if p.count(",") >= 2]
     cases = []
     for i, (title, para) in enumerate(paragraphs * 3):
-        kind = ("table", "half", "context", "unknown")[i % 4]
-        if kind in ("table", "half"):
+        kind = KINDS[i % len(KINDS)]
+        if kind in ("table", "half", "half-split"):
             name = rng.choice(table)
             hanzi, vi = name.hanzi, name.han_viet
         else:
@@ -75,6 +79,8 @@ def make_cases(seed: int = 0) -> list[Case]:
             vi = cn2vn(hanzi)
         py = pinyin_name(hanzi)
         shown = f"{vi.split()[0]} {py.split(' ', 1)[1]}" if kind == "half" else py
+        if kind == "half-split":
+            shown = " ".join([vi.split()[0]] + [x.capitalize() for x in lazy_pinyin(hanzi, style=Style.NORMAL)[1:]])
         head, tail = para.split(", ", 1)
         clean = f"{head}, ông {vi}, {tail}"
         garbled = f"{head}, ông {shown}, {tail}"
@@ -89,7 +95,7 @@ def make_cases(seed: int = 0) -> list[Case]:
 
 def evaluate(cases: list[Case]) -> dict:
     stats = {k: {"injected": 0, "restored": 0, "repairs": 0, "wrong": 0, "uncertain": 0}
-             for k in ("table", "half", "context", "unknown")}
+             for k in KINDS}
     text_exact = 0
     for case in cases:
         r = repair_document(case.title, None, [case.garbled], [])

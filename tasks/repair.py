@@ -203,7 +203,8 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
 
     A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
     a Chinese surname, at least one token not a possible Vietnamese syllable ("Ruan Jinyong",
-    but never "Hun Sen"); or a Hán-Việt surname followed by such tokens ("Trần Daguang"); or one
+    but never "Hun Sen"); or a Hán-Việt surname followed by such tokens ("Trần Daguang",
+    "Trần Da Guang"); or one
     such token alone (kept for the second pass, once full names are resolved).
 
     >>> [s.text for s in find_pinyin_spans("Thủ tướng Việt Nam Ruan Jinyong gặp Hun Sen và Lee Hyuk", load_names())]
@@ -216,11 +217,24 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
     def adjacent(a: int, b: int) -> bool:
         return text[tokens[a].end():tokens[b].start()] == " "
 
+    def half_split(i: int) -> Span | None:
+        """A translated surname followed by the given name's syllables as separate pinyin words,
+        at least one of them not Vietnamese ("Trần Da Guang")."""
+        k = i + 2
+        if i < 1 or k > len(tokens) or tokens[i - 1][0] not in table.surnames_vi or not adjacent(i - 1, i):
+            return None
+        if not all(adjacent(x, x + 1) and readings[x] for x in range(i, k - 1)) or not readings[k - 1]:
+            return None
+        if any(len(readings[x][0]) != 1 for x in range(i, k)) or not any(foreign[i:k]):
+            return None
+        return Span(tokens[i - 1].start(), tokens[k - 1].end(), text[tokens[i - 1].start():tokens[k - 1].end()],
+                    tuple(readings[x][0][0] for x in range(i, k)), tokens[i - 1][0])
+
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
-        found, best = None, None
-        for size in (2, 3):
+        found, best = half_split(i), None
+        for size in (2, 3) if found is None else ():
             k = i + size
             if k > len(tokens) or not all(readings[x] for x in range(i, k)):
                 continue

@@ -58,6 +58,16 @@ def test_pinyin_detection_and_half_translated_names():
     assert r.paragraphs == ["Ông Tập Cận Bình gặp Trần Đại Quang và ông Vương Nghị."]
 
 
+def test_half_translated_name_with_the_given_name_split_in_two_words():
+    text = "Chủ tịch nước Trần Da Guang tiếp Đại sứ Lưu Dong Sheng và ông Lê Minh Hưng."
+    assert [s.text for s in find_pinyin_spans(text, load_names())] == ["Trần Da Guang", "Lưu Dong Sheng"]
+    r = repair_document("Tin", None, [text], [])
+    assert r.paragraphs[0].startswith("Chủ tịch nước Trần Đại Quang tiếp")
+    assert [(x.before, x.after) for x in r.repairs] == [("Trần Da Guang", "Trần Đại Quang")]
+    # 刘东生 is not in the table and not named anywhere in the document: marked, not replaced
+    assert "Lưu Dong Sheng" in r.paragraphs[0] and [u.text for u in r.uncertain] == ["Lưu Dong Sheng"]
+
+
 def test_unknown_name_resolved_from_the_document_context():
     # 刘德华 is not in the table; the article itself names him in Vietnamese.
     r = repair_document("Lưu Đức Hoa thăm Hà Nội", None, ["Diễn viên Liu Dehua đến Hà Nội hôm qua."], [])

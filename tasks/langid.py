@@ -9,7 +9,7 @@ _LOCK = threading.Lock()
 _FACTORY_READY = False
 
 
-def _script(text: str) -> str | None:
+def script_language(text: str) -> str | None:
     """Languages told apart by their script alone (langdetect calls short Chinese Korean)."""
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -37,7 +37,7 @@ def detect_language(text: str) -> str:
         return "und"
     if vietnamese_ratio(sample) > 0.08:
         return "vi"
-    script = _script(sample)
+    script = script_language(sample)
     if script:
         return script
     from langdetect import DetectorFactory, detector_factory

@@ -60,6 +60,15 @@ class MachineTranslated(_Model):
 TranslationStatus = Literal["ok", "missing-model", "failed", "skipped"]
 
 
+class Untranslated(_Model):
+    """A text not given to the vi→en model, copied as it is into the English: English text, or
+    text in another language (marked here for the reviewer with the detected language)."""
+
+    where: str  # title | summary | paragraphs | captions
+    index: int | None = None
+    language: str
+
+
 class Translation(_Model):
     status: TranslationStatus
     model: str | None = None
@@ -68,6 +77,7 @@ class Translation(_Model):
     paragraphs: list[str] = Field(default_factory=list)
     captions: list[str] = Field(default_factory=list)
     detail: str | None = None
+    untranslated: list[Untranslated] = Field(default_factory=list)
     # run statistics, reported in the run summary; not written (re-runs are byte-identical)
     cache_hits: int = Field(0, exclude=True)
     cache_misses: int = Field(0, exclude=True)

@@ -56,8 +56,14 @@ def _document_section(work: Work) -> str:
     tr = doc.translation
     if tr.status == "ok":
         en = [f"<p><b>{escape(tr.title or '')}</b></p>"] + ([f"<p><i>{escape(tr.summary)}</i></p>"] if tr.summary else [])
-        en += [f"<p>{escape(p)}</p>" for p in tr.paragraphs]
-        en += [f'<p class="cap">[Photo] {escape(c)}</p>' for c in tr.captions]
+        copied = {(u.where, u.index): u.language for u in tr.untranslated}
+
+        def mark(where: str, i: int) -> str:
+            lang = copied.get((where, i))
+            return f'<span class="bad">[{escape(lang)}, not translated]</span> ' if lang and lang != "en" else ""
+
+        en += [f"<p>{mark('paragraphs', i)}{escape(p)}</p>" for i, p in enumerate(tr.paragraphs)]
+        en += [f'<p class="cap">[Photo] {mark("captions", i)}{escape(c)}</p>' for i, c in enumerate(tr.captions)]
     else:
         en = [f'<p class="bad">translation: {escape(tr.status)}</p><p>{escape(tr.detail or "")}</p>']
     uncertain = "".join(f"<li>{escape(u.text)} ({escape(u.kind)}): {escape(', '.join(u.candidates[:5]))}</li>"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tasks.argos import InstalledModel, find_model
 from tasks.ingest import vietnamese_ratio
-from tasks.models import Translation
+from tasks.models import Translation, Untranslated
 
 MISSING_MODEL = ("no vi→en translation model installed: run `vnclean model install` (online) or "
                  "`vnclean model install --from FILE.argosmodel`")
@@ -258,31 +258,62 @@ def get_translator(memory_path: Path | None) -> Translator | None:
 
 
 def is_vietnamese_text(text: str) -> bool | None:
-    """True/False when sure, None when the text is too short to tell."""
-    if vietnamese_ratio(text) > 0.05:
+    """True/False when sure, None when the text is too short to tell.
+
+    Vietnamese marks a quarter to a third of its letters (0.27 for "Toàn cảnh hội nghị"); French
+    or Spanish accents a few (0.07 for a French sentence), so those go to the language model.
+    """
+    ratio = vietnamese_ratio(text)
+    if ratio > 0.15:
         return True
+    from tasks.langid import detect_language, script_language
+
+    if script_language(text):  # Chinese, Japanese, Korean: told by the script, whatever the length
+        return False
     if len(text.split()) < 6:
-        return None
-    from tasks.langid import detect_language
+        return True if ratio > 0.05 else None
 
     return detect_language(text) == "vi"
 
 
 def translate_document(title: str, summary: str | None, paragraphs: list[str], captions: list[str],
                        translator: Translator | None) -> Translation:
-    """English aligned 1:1 with the Vietnamese fields; non-Vietnamese paragraphs are copied."""
+    """English aligned 1:1 with the Vietnamese fields. Text that is not Vietnamese is copied as it
+    is and listed in ``untranslated`` with its language (English needs no translation; any other
+    language is for the reviewer)."""
     if translator is None:
         return Translation(status="missing-model", detail=MISSING_MODEL)
-    texts = [title] + ([summary] if summary else []) + paragraphs + captions
+    places = ([("title", None, title)] + ([("summary", None, summary)] if summary else [])
+              + [("paragraphs", i, t) for i, t in enumerate(paragraphs)]
+              + [("captions", i, t) for i, t in enumerate(captions)])
+    texts = [t for _, _, t in places]
     to_model = [i for i, t in enumerate(texts) if t.strip() and is_vietnamese_text(t) is not False]
     counts = Stats()
     english = list(texts)  # non-Vietnamese text is kept as it is
     for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model], counts)):
         english[i] = out
-    copied = len([t for t in texts if t.strip()]) - len(to_model)
+    from tasks.langid import detect_language
+
+    sent = set(to_model)
+    untranslated = [Untranslated(where=where, index=index, language=detect_language(text))
+                    for k, (where, index, text) in enumerate(places) if text.strip() and k not in sent]
     k = 1 + (1 if summary else 0)
     return Translation(
         status="ok", model=translator.id, title=english[0], summary=english[1] if summary else None,
         paragraphs=english[k:k + len(paragraphs)], captions=english[k + len(paragraphs):],
-        detail=f"{copied} non-Vietnamese text(s) copied untranslated" if copied else None,
+        detail=_copied_detail(untranslated), untranslated=untranslated,
         cache_hits=counts.hits, cache_misses=counts.misses)
+
+
+def _copied_detail(untranslated: list[Untranslated]) -> str | None:
+    """ "2 English texts copied; 1 text in zh copied untranslated" """
+    if not untranslated:
+        return None
+    english = sum(u.language == "en" for u in untranslated)
+    others: dict[str, int] = {}
+    for u in untranslated:
+        if u.language != "en":
+            others[u.language] = others.get(u.language, 0) + 1
+    parts = [f"{english} English text{'s' * (english != 1)} copied"] if english else []
+    parts += [f"{n} text{'s' * (n != 1)} in {lang} copied untranslated" for lang, n in sorted(others.items())]
+    return "; ".join(parts)

@@ -36,7 +36,7 @@ def test_vietnamese_sentence_splitter(text, expected):
 def test_missing_model_is_a_status_not_a_crash(argos_dir):
     assert find_model() is None and get_translator(None) is None
     tr = translate_document("Tiêu đề", None, ["Một đoạn."], [], None)
-    assert tr.status == "missing-model" and "vnclean model install" in tr.detail == MISSING_MODEL or tr.detail == MISSING_MODEL
+    assert tr.status == "missing-model" and tr.detail == MISSING_MODEL and "vnclean model install" in MISSING_MODEL
 
 
 def test_install_from_file_and_list(tiny_model, argos_dir):
@@ -114,7 +114,18 @@ def test_document_translation_is_aligned_and_copies_english(tiny_model):
                             ["Hai bên nhất trí tăng cường hợp tác.", english], ["Toàn cảnh hội nghị"], t)
     assert tr.status == "ok" and tr.model == "argos-vi-en@0.0.1-test"
     assert len(tr.paragraphs) == 2 and len(tr.captions) == 1 and tr.title and tr.summary
-    assert tr.paragraphs[1] == english and "copied" in tr.detail
+    assert tr.paragraphs[1] == english and tr.detail == "1 English text copied"
+    assert [(u.where, u.index, u.language) for u in tr.untranslated] == [("paragraphs", 1, "en")]
+
+
+def test_other_languages_are_copied_and_marked(tiny_model):
+    chinese = "越南公安部长与中国国家安全部长举行会谈，双方同意加强合作。"
+    french = "Les deux ministres ont signé un accord de coopération en matière de sécurité publique."
+    tr = translate_document("Bộ trưởng hai nước hội đàm", None, ["Hai bên nhất trí tăng cường hợp tác.", chinese],
+                            [french], Translator(tiny_model))
+    assert tr.paragraphs[1] == chinese and tr.captions[0] == french and tr.paragraphs[0] != "Hai bên nhất trí tăng cường hợp tác."
+    assert [(u.where, u.index, u.language) for u in tr.untranslated] == [("paragraphs", 1, "zh"), ("captions", 0, "fr")]
+    assert tr.detail == "1 text in fr copied untranslated; 1 text in zh copied untranslated"
 
 
 def test_overlong_sentences_are_split_before_the_model(tiny_model):

@@ -458,6 +458,10 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         if _few_words(line, 60) and _CAPTION_ONLY.match(line):
             captions.append(Block(line, [number]))
             continue
+        if (title is not None and glued and _few_words(line, 25) and not _ends_sentence(line)
+                and _AGENCY_LINE.match(lines[index + 1].strip())):
+            captions.append(Block(line, [number]))  # a caption over its photo agency's credit ("BBC")
+            continue
         if title is None:
             if index == title_index or (title_index is None and _looks_like_title(line)):
                 title, title_line, title_key = line, number, _key(line)

@@ -145,6 +145,14 @@ def test_portal_clock_banner_is_not_the_article_date():
     assert s.published == "2024-01-10T21:00:00+07:00"
 
 
+def test_caption_above_its_photo_agency_credit():
+    s = strip_boilerplate("Mưa lớn kéo dài ở miền Trung\n\nNhiều tuyến đường ở Quảng Nam bị ngập sâu.\n\n"
+                          "Người dân sơ tán khỏi vùng trũng thấp ở Hội An\nAFP\n"
+                          "Chính quyền địa phương đã mở các điểm tránh trú an toàn.")
+    assert s.captions == ["Người dân sơ tán khỏi vùng trũng thấp ở Hội An"]
+    assert s.paragraphs == ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu.", "Chính quyền địa phương đã mở các điểm tránh trú an toàn."]
+
+
 def test_page_without_title_keeps_its_first_paragraph():
     lead = ("Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo "
             "chiếm đoạt tài sản của nhiều người dân. Vụ việc đang được mở rộng điều tra.")

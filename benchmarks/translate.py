@@ -14,7 +14,10 @@ The model is built by scripts/make_test_model.py at the dimensions of the publis
 (transformer-base: 6+6 layers, d_model 512, 8 heads, FFN 2048, 32k vocabulary, int8) with seeded
 random weights: its English is nonsense, its compute is real. Outputs of (a) and (b) are compared.
 
-Run: python benchmarks/translate.py [--paragraphs N] [--threads T]
+With --layouts, one more row: (b) with one model replica using all --threads inside each batch
+(CTranslate2 intra-op threads), against vnclean's default of one replica per thread.
+
+Run: python benchmarks/translate.py [--paragraphs N] [--threads T] [--layouts]
 """
 from __future__ import annotations
 
@@ -62,6 +65,7 @@ def main() -> None:
     ap.add_argument("--paragraphs", type=int, default=60)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--size", default="base")
+    ap.add_argument("--layouts", action="store_true", help="also time 1 replica x T threads")
     args = ap.parse_args()
 
     from make_test_model import build_package
@@ -113,23 +117,33 @@ def main() -> None:
     padded = Translator(model, None, batch_size=32, threads=args.threads, exact=False)
     out_p = padded.translate_texts(paragraphs)
     secs_p = time.perf_counter() - t
+    secs_l = out_l = None
+    if args.layouts:
+        t = time.perf_counter()
+        out_l = Translator(model, None, batch_size=32, threads=args.threads, replicas=1).translate_texts(paragraphs)
+        secs_l = time.perf_counter() - t
     t = time.perf_counter()
     out_c = Translator(model, TranslationMemory(packages / "tm.sqlite"), threads=args.threads).translate_texts(paragraphs)
     secs_c = time.perf_counter() - t
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rate = {k: n_sentences / v for k, v in (("a", secs_a), ("b", secs_b), ("p", secs_p), ("c", secs_c))}
+    rate = {k: n_sentences / v for k, v in (("a", secs_a), ("b", secs_b), ("p", secs_p), ("c", secs_c),
+                                            ("l", secs_l)) if v}
     print(f"model: {args.size} ({model.size_bytes / 1e6:.0f} MB int8), {len(paragraphs)} paragraphs, "
           f"{n_sentences} sentences, {args.threads} threads for (b)/(c), cpu_count {os.cpu_count()}")
     print(f"{'path':<52}{'seconds':>9}{'sent/s':>9}{'× (a)':>8}")
     for key, label, secs in (("a", "(a) argostranslate apply_packaged_translation/para", secs_a),
                              ("b", "(b) vnclean batched stage (exact batches)", secs_b),
                              ("p", "(b') vnclean, padded batches (exact=False)", secs_p),
+                             ("l", f"(b1) exact batches, 1 replica x {args.threads} threads", secs_l),
                              ("c", "(c) vnclean, warm translation memory", secs_c)):
+        if secs is None:
+            continue
         print(f"{label:<52}{secs:>9.2f}{rate[key]:>9.1f}{rate[key] / rate['a']:>8.1f}")
     same = sum(x == y for x, y in zip(out_a, out_b))
     print(f"outputs (a) == (b): {same}/{len(out_a)} paragraphs; (c) == (b): {out_c == out_b}; "
-          f"(b') == (b): {sum(x == y for x, y in zip(out_p, out_b))}/{len(out_b)}")
+          f"(b') == (b): {sum(x == y for x, y in zip(out_p, out_b))}/{len(out_b)}"
+          + (f"; (b1) == (b): {out_l == out_b}" if out_l is not None else ""))
     # Where (a) and (b) differ, the reference is each sentence translated alone (one model call each):
     # argostranslate itself batches a paragraph's sentences (batch_type tokens), vnclean's exact
     # batches never mix lengths.
@@ -141,7 +155,7 @@ def main() -> None:
             alone_ok &= b == alone
             print(f"  paragraph {i}: (b) == each sentence alone: {b == alone}; (a) == alone: {a == alone}")
     print(f"model load: argostranslate-style {load_a:.2f} s, vnclean {load_b:.2f} s; peak RSS {peak_mb:.0f} MB")
-    if not alone_ok or out_c != out_b:
+    if not alone_ok or out_c != out_b or (out_l is not None and out_l != out_b):
         sys.exit(1)
 
 

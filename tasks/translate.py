@@ -121,7 +121,8 @@ class Translator:
     """Loads one vi→en package once and translates many sentences per model call."""
 
     def __init__(self, model: InstalledModel, memory: TranslationMemory | None = None,
-                 batch_size: int = 32, threads: int | None = None, exact: bool = True) -> None:
+                 batch_size: int = 32, threads: int | None = None, exact: bool = True,
+                 replicas: int | None = None) -> None:
         import ctranslate2
         import sentencepiece
 
@@ -132,14 +133,15 @@ class Translator:
         self.beam_size = opts["beam_size"]
         self.batch_size = batch_size
         self.exact = exact
-        # Parallelism across batches, not inside one: ``threads`` model replicas sharing the weights,
-        # one thread each, every batch posted at once. Inside one batch of a few equal-length
-        # sentences, intra-op threads mostly wait for each other (measured on 2 cores, base model:
-        # 0.7 sentences/s with 1 replica x 2 threads, 3.3 with 2 replicas x 1 thread, same outputs).
+        # Parallelism across batches, not inside one: by default ``threads`` model replicas sharing
+        # the weights, one thread each, every batch posted at once. Inside one batch of a few
+        # equal-length sentences, intra-op threads mostly wait for each other (benchmarks/translate.py
+        # --layouts compares; outputs are the same).
         self.threads = threads or int(os.environ.get("VNCLEAN_TRANSLATE_THREADS", os.cpu_count() or 1))
+        self.replicas = replicas or self.threads
         self.ct2 = ctranslate2.Translator(str(model.path / "model"), device=opts["device"],
-                                          compute_type=opts["compute_type"], inter_threads=self.threads,
-                                          intra_threads=1)
+                                          compute_type=opts["compute_type"], inter_threads=self.replicas,
+                                          intra_threads=max(1, self.threads // self.replicas))
         self.sp = sentencepiece.SentencePieceProcessor(model_file=str(model.path / "sentencepiece.model"))
         self.memory = memory or TranslationMemory(None)
         self.stats = Stats()

@@ -188,12 +188,14 @@ class Translator:
         model's replicas take them in parallel; each batch is decoded as if it were alone."""
         kwargs = dict(replace_unknowns=True, max_batch_size=self.batch_size, batch_type="examples",
                       beam_size=self.beam_size, num_hypotheses=1, length_penalty=0.2, asynchronous=True)
-        with self._lock:  # one caller at a time per process: the replicas are already all cores
-            pending = [self.ct2.translate_batch(
-                batch, target_prefix=[[self.target_prefix]] * len(batch) if self.target_prefix else None,
-                **kwargs) for batch in batches]
-            outputs = [[r.result().hypotheses[0] for r in results] for results in pending]
-        self.stats.model_calls += len(batches)
+        # No lock: CTranslate2 queues the batches of concurrent callers (documents translated by
+        # several task threads) on the same replicas, so they share the cores with no idle tail.
+        pending = [self.ct2.translate_batch(
+            batch, target_prefix=[[self.target_prefix]] * len(batch) if self.target_prefix else None,
+            **kwargs) for batch in batches]
+        outputs = [[r.result().hypotheses[0] for r in results] for results in pending]
+        with self._lock:
+            self.stats.model_calls += len(batches)
         return outputs
 
     def _run_model(self, batch: list[list[str]]) -> list[list[str]]:
@@ -209,10 +211,11 @@ class Translator:
         unique = list(dict.fromkeys(sentences))
         known = self.memory.get_many(self.id, unique)
         todo = [s for s in unique if s not in known]
-        for stats in filter(None, (self.stats, counts)):
-            stats.sentences += len(sentences)
-            stats.misses += len(todo)
-            stats.hits += len(sentences) - len(todo)
+        with self._lock:
+            for stats in filter(None, (self.stats, counts)):
+                stats.sentences += len(sentences)
+                stats.misses += len(todo)
+                stats.hits += len(sentences) - len(todo)
         if todo:
             chunks = [(s, c) for s in todo for c in self.encode(s)]
             outputs: list[list[str]] = [[] for _ in chunks]

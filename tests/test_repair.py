@@ -126,3 +126,17 @@ def test_generated_garbled_set_precision_recall_and_no_false_repairs():
     assert result["recall"] >= 0.95
     assert result["unknown_left_alone"] == 1.0  # names nobody can be sure of are marked, not guessed
     assert bench.false_repairs_on_clean_text()[0] == 0
+
+
+def test_real_clean_pages_are_not_flagged_and_get_no_repairs():
+    """Human-edited pages from 9 sites (tests/data/strip), one with French-style "nhận xét :"
+    spacing and several about foreign subjects: no flag, no repair."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import repair as bench
+
+    pages = bench.real_clean_pages()
+    assert len(pages) >= 9
+    assert [(name, score, n) for name, score, n in pages if score >= 0.2 or n] == []

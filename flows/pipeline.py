@@ -11,6 +11,7 @@ import vnclean._env  # noqa: F401  (Prefect settings must be in the environment 
 import json
 import os
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,8 +21,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
-from tasks.ingest import DEFAULT_MAX_BYTES
+from tasks.ingest import DEFAULT_MAX_BYTES, doc_id_for
 from tasks.manifest import Manifest
+from tasks.models import Failed
 from tasks.pipeline import (
     Work,
     code_version,
@@ -33,7 +35,7 @@ from tasks.pipeline import (
     write_setaside,
     write_step,
 )
-from tasks.translate import MISSING_MODEL, get_translator
+from tasks.translate import MISSING_MODEL, load_translator
 from tasks.write import atomic_write, output_lock
 from vnclean import progress
 
@@ -129,8 +131,10 @@ def repair_task(works: list[Work], label: str) -> list[Work]:
 
 @task(task_run_name="translate-{label}", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def translate_task(works: list[Work], label: str, memory_path: str | None) -> list[Work]:
-    translator = get_translator(Path(memory_path) if memory_path else None)
-    run_stage(works, "translate", translate_step(translator))
+    translator, load_error = load_translator(Path(memory_path) if memory_path else None)
+    if load_error:
+        get_run_logger().error(load_error)
+    run_stage(works, "translate", translate_step(translator, load_error))
     _log_stage("translate", works)
     return works
 
@@ -181,7 +185,7 @@ class RunSummary:
 
     @property
     def failed_any(self) -> bool:
-        return any(r.status != "ok" for r in self.rows)
+        return any(r.status != "ok" or r.translation == "failed" for r in self.rows)
 
 
 def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
@@ -195,8 +199,9 @@ def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str |
             summary.rows.append(Row(w.id, "failed", seconds=secs, reason=f"{w.failed.stage}: {w.failed.error}"))
         else:
             d = w.document
+            reason = d.translation.detail or "" if d.translation.status == "failed" else ""
             summary.rows.append(Row(d.id, "ok", d.site, d.title, len(d.paragraphs), len(d.removed), len(d.repairs),
-                                    d.machine_translated.score, d.translation.status, secs))
+                                    d.machine_translated.score, d.translation.status, secs, reason))
             summary.cache_hits += d.translation.cache_hits
             summary.cache_misses += d.translation.cache_misses
     return summary
@@ -263,7 +268,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                         len(plan.skipped))
         works_done = _run_chunks(plan.todo, out, chunk_size, max_bytes)
         manifest.record([(w.path, (w.ingested or w.rejected).source.sha256 if (w.ingested or w.rejected) else "",
-                          "ok" if w.document else "rejected" if w.rejected else "failed", w.id)
+                          _outcome(w), w.id)
                          for w in works_done], version)
         manifest.close()
         summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
@@ -284,20 +289,51 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     return asdict(summary)
 
 
+def _outcome(w: Work) -> str:
+    """What the manifest remembers: a document whose translation failed is retried next run."""
+    if w.document is not None:
+        return "failed" if w.document.translation.status == "failed" else "ok"
+    return "rejected" if w.rejected else "failed"
+
+
 def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: int) -> list[Work]:
-    """Submit the five stages for every chunk; chunks run concurrently on the task runner."""
+    """Submit the five stages for every chunk; chunks run concurrently on the task runner. A chunk
+    whose task runs crashed (stage errors are caught per document, so this is a bug or a lost
+    worker) has its documents recorded as failed; the other chunks go on."""
     size = chunk_size or (1 if len(files) <= SMALL_BATCH else DEFAULT_CHUNK)
     memory = str(out / "_cache" / "translation-memory.sqlite")
     futures = []
     for i in range(0, len(files), size):
         chunk = files[i:i + size]
         label = chunk_label([Path(p) for p in chunk])
-        works = ingest_task.submit(chunk, label, max_bytes)
-        works = strip_task.submit(works, label)
-        works = repair_task.submit(works, label)
-        works = translate_task.submit(works, label, memory)
-        futures.append(write_task.submit(works, label, str(out)))
-    return [w for f in futures for w in f.result()]
+        stages = [("ingest", ingest_task.submit(chunk, label, max_bytes))]
+        stages.append(("strip", strip_task.submit(stages[-1][1], label)))
+        stages.append(("repair", repair_task.submit(stages[-1][1], label)))
+        stages.append(("translate", translate_task.submit(stages[-1][1], label, memory)))
+        stages.append(("write", write_task.submit(stages[-1][1], label, str(out))))
+        futures.append((chunk, stages))
+    done: list[Work] = []
+    for chunk, stages in futures:
+        try:
+            done += stages[-1][1].result()
+        except Exception:  # noqa: BLE001 - the rest of the batch goes on
+            stage, error = _first_failure(stages)
+            get_run_logger().error("chunk %s crashed in %s: %s", chunk_label([Path(p) for p in chunk]), stage, error)
+            lost = [Work(path=p, id=doc_id_for(Path(p)),
+                         failed=Failed(id=doc_id_for(Path(p)), stage=stage, error=error)) for p in chunk]
+            write_setaside(lost, out)
+            done += lost
+    return done
+
+
+def _first_failure(stages: list) -> tuple[str, str]:
+    """The first stage of a chunk whose task run failed, and its exception."""
+    for stage, future in stages:
+        try:
+            future.result()
+        except Exception as err:  # noqa: BLE001
+            return stage, "".join(traceback.format_exception_only(type(err), err)).strip()
+    return "write", "the chunk's task runs did not finish"
 
 
 def with_runner(runner: str = "threads", dask_address: str | None = None, workers: int = 2):

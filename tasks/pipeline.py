@@ -96,11 +96,24 @@ def repair_step(work: Work) -> None:
     work.repaired = repair_document(s.title, s.summary, s.paragraphs, s.captions)
 
 
-def translate_step(translator: Translator | None) -> Callable[[Work], None]:
+def translate_step(translator: Translator | None, load_error: str | None = None) -> Callable[[Work], None]:
+    """Translate one document. A translation failure never loses the clean Vietnamese: the document
+    is written with ``translation.status = "failed"`` and the reason (after one retry, for
+    transient errors), and the run reports it."""
     def step(work: Work) -> None:
         r = work.repaired
         assert r is not None
-        work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator)
+        if load_error is not None:
+            work.translation = Translation(status="failed", detail=load_error)
+            return
+        error = ""
+        for _attempt in range(2):
+            try:
+                work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator)
+                return
+            except Exception as err:  # noqa: BLE001 - recorded in the document
+                error = "".join(traceback.format_exception_only(type(err), err)).strip()
+        work.translation = Translation(status="failed", detail=f"translation failed twice: {error}")
     return step
 
 

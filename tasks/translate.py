@@ -262,6 +262,18 @@ def get_translator(memory_path: Path | None) -> Translator | None:
         return _TRANSLATORS[key]
 
 
+def load_translator(memory_path: Path | None) -> tuple[Translator | None, str | None]:
+    """``get_translator``, with a model that cannot be loaded (a broken or partly copied package)
+    turned into a reason for the documents instead of an exception that would stop the run."""
+    try:
+        return get_translator(memory_path), None
+    except Exception as err:  # noqa: BLE001 - reported on every document and in the run summary
+        model = find_model()
+        where = f" at {model.path}" if model else ""
+        return None, (f"the vi→en model{where} could not be loaded ({type(err).__name__}: {err}); "
+                      "reinstall it with `vnclean model install --from FILE.argosmodel`")
+
+
 def is_vietnamese_text(text: str) -> bool | None:
     """True/False when sure, None when the text is too short to tell.
 

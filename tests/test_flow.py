@@ -85,3 +85,35 @@ def test_dask_runner_writes_the_same_bytes(prefect_api, input_copy, tmp_path, ti
     assert names == sorted(p.name for p in dask_out.glob("0*")) and len(names) == 15
     for name in names:
         assert filecmp.cmp(threads_out / name, dask_out / name, shallow=False), name
+
+
+def test_a_broken_model_leaves_the_vietnamese_written_and_is_retried(prefect_api, input_copy, tmp_path, tiny_model):
+    good = (tiny_model.path / "model" / "model.bin").read_bytes()
+    (tiny_model.path / "model" / "model.bin").write_bytes(b"not a model")  # a partly copied package
+    out = tmp_path / "output"
+    first = run_flow(input_copy, out)
+    assert [(r["status"], r["translation"]) for r in first["rows"]] == [("ok", "failed")] * 5
+    assert all("could not be loaded" in r["reason"] for r in first["rows"])
+    doc = json.loads((out / "000_63c0ffbfaf89c8e9.json").read_text(encoding="utf-8"))
+    assert doc["translation"]["status"] == "failed" and doc["paragraphs"]  # the Vietnamese is all there
+    assert acceptance(out, input_copy).returncode == 0
+    (tiny_model.path / "model" / "model.bin").write_bytes(good)  # repaired: the next run retries them
+    second = run_flow(input_copy, out)
+    assert second["retried"] == 5 and {r["translation"] for r in second["rows"]} == {"ok"}
+
+
+def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_copy, tmp_path, argos_dir, monkeypatch):
+    import flows.pipeline
+
+    def bug(*args):  # a task that raises outside the per-document isolation (a bug, a lost worker)
+        raise RuntimeError("a bug in the translate task")
+
+    monkeypatch.setattr(flows.pipeline, "translate_step", bug)
+    out = tmp_path / "output"
+    summary = run_flow(input_copy, out)
+    assert [r["status"] for r in summary["rows"]] == ["failed"] * 5
+    failed = {p.stem: json.loads(p.read_text()) for p in (out / "_failed").glob("*.json")}
+    assert sorted(failed) == sorted(p.stem for p in input_copy.glob("*.txt"))
+    assert all(f["stage"] == "translate" and f["error"] == "RuntimeError: a bug in the translate task"
+               for f in failed.values())
+    assert (out / "_run.json").exists() and (out / "report.html").exists()

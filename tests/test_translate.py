@@ -134,3 +134,33 @@ def test_overlong_sentences_are_split_before_the_model(tiny_model):
     chunks = t.encode(long_sentence)
     assert len(chunks) >= 2 and all(len(c) <= MAX_PIECES for c in chunks)
     assert t.translate_texts([long_sentence])[0]
+
+
+def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_model, seed_paths):
+    from tasks.ingest import ingest_file
+    from tasks.pipeline import Work, repair_step, run_stage, strip_step, translate_step
+
+    translator = Translator(tiny_model)
+    real = translator.translate_texts
+    calls = []
+
+    def flaky(texts, counts=None):
+        calls.append(len(texts))
+        if len(calls) == 1:
+            raise RuntimeError("std::bad_alloc")  # what a worker short of memory raises once
+        return real(texts, counts)
+
+    translator.translate_texts = flaky
+    work = Work(path=str(seed_paths[0]), ingested=ingest_file(seed_paths[0]))
+    run_stage([work], "strip", strip_step)
+    run_stage([work], "repair", repair_step)
+    run_stage([work], "translate", translate_step(translator))
+    assert len(calls) == 2 and work.translation.status == "ok" and work.failed is None
+
+    def broken(texts, counts=None):
+        raise RuntimeError("std::bad_alloc")
+
+    translator.translate_texts = broken
+    run_stage([work], "translate", translate_step(translator))
+    assert work.failed is None and work.translation.status == "failed"
+    assert work.translation.detail == "translation failed twice: RuntimeError: std::bad_alloc"

@@ -77,7 +77,7 @@ def run(
         finally:
             progress.unsubscribe(advance)
     _print_summary(result)
-    if any(r["status"] != "ok" for r in result["rows"]):
+    if any(r["status"] != "ok" or r["translation"] == "failed" for r in result["rows"]):
         raise typer.Exit(1)
 
 
@@ -146,9 +146,15 @@ def _print_summary(result: dict) -> None:
         console.print(table)
     console.print(f"{result['inputs']} inputs: {result['new']} new, {result['changed']} changed, "
                   f"{result['retried']} retried, {result['skipped']} unchanged and skipped (--force reprocesses them)")
+    untranslated: dict[str, list[str]] = {}
     for r in rows:
         if r["status"] != "ok":
             console.print(f"[red]{r['id']}: {r['status']} — {r['reason']}[/red]")
+        elif r["translation"] == "failed":
+            untranslated.setdefault(r["reason"], []).append(r["id"])
+    for reason, ids in untranslated.items():  # one line per distinct reason (a broken model: one line)
+        who = ids[0] if len(ids) == 1 else f"{len(ids)} documents ({ids[0]}, …)"
+        console.print(f"[red]{who} written without English: {reason}. They will be retried on the next run.[/red]")
     ok = [r for r in rows if r["status"] == "ok"]
     console.print(
         f"processed {len(rows)}: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "

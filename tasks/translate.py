@@ -13,6 +13,7 @@ which is where the speed is on CPU), a Vietnamese sentence splitter, and a trans
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -72,10 +73,26 @@ class TranslationMemory:
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
-        self._db.execute("CREATE TABLE IF NOT EXISTS memory (model TEXT, source TEXT, pieces TEXT, "
-                         "PRIMARY KEY (model, source))")
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as err:  # "file is not a database": a cache can start again
+            assert path is not None
+            aside = path.with_name(path.name + ".broken")
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(str(path) + suffix)
+                if part.exists():
+                    part.replace(str(aside) + suffix)
+            logging.getLogger("vnclean").warning("translation memory %s is unreadable (%s): moved to %s, "
+                                                 "starting an empty one", path, err, aside)
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path | None) -> sqlite3.Connection:
+        db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        db.execute("CREATE TABLE IF NOT EXISTS memory (model TEXT, source TEXT, pieces TEXT, "
+                   "PRIMARY KEY (model, source))")
+        return db
 
     def get_many(self, model: str, sources: list[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

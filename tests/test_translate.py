@@ -164,3 +164,15 @@ def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_mode
     run_stage([work], "translate", translate_step(translator))
     assert work.failed is None and work.translation.status == "failed"
     assert work.translation.detail == "translation failed twice: RuntimeError: std::bad_alloc"
+
+
+def test_an_unreadable_translation_memory_is_set_aside_not_fatal(tiny_model, tmp_path):
+    path = tmp_path / "_cache" / "translation-memory.sqlite"
+    path.parent.mkdir()
+    path.write_bytes(b"not a database, a half-copied file" * 100)
+    memory = TranslationMemory(path)
+    t = Translator(tiny_model, memory)
+    out = t.translate_texts(["Hai bên nhất trí tăng cường hợp tác."])
+    assert out[0] and t.stats.misses == 1
+    assert (tmp_path / "_cache" / "translation-memory.sqlite.broken").read_bytes().startswith(b"not a database")
+    assert TranslationMemory(path).get_many(t.id, ["Hai bên nhất trí tăng cường hợp tác."])  # the new one works

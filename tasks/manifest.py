@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tasks.write import open_sqlite
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS inputs (
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT,
@@ -37,10 +38,7 @@ def file_sha256(path: Path) -> str:
 
 class Manifest:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(SCHEMA)
+        self.db = open_sqlite(path, SCHEMA)  # unreadable: set aside, and every input is new again
 
     def close(self) -> None:
         self.db.close()

@@ -13,7 +13,6 @@ which is where the speed is on CPU), a Vietnamese sentence splitter, and a trans
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import sqlite3
@@ -24,6 +23,7 @@ from pathlib import Path
 from tasks.argos import InstalledModel, find_model
 from tasks.ingest import vietnamese_ratio
 from tasks.models import Translation, Untranslated
+from tasks.write import open_sqlite
 
 MISSING_MODEL = ("no vi→en translation model installed: run `vnclean model install` (online) or "
                  "`vnclean model install --from FILE.argosmodel`")
@@ -65,34 +65,21 @@ def split_sentences(text: str) -> list[str]:
 # Translation memory
 
 
+_MEMORY_SCHEMA = ("CREATE TABLE IF NOT EXISTS memory (model TEXT, source TEXT, pieces TEXT, "
+                  "PRIMARY KEY (model, source))")
+
+
 class TranslationMemory:
     """SQLite cache: (model id, exact source sentence) -> target pieces."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = self._open(path)
-        except sqlite3.DatabaseError as err:  # "file is not a database": a cache can start again
-            assert path is not None
-            aside = path.with_name(path.name + ".broken")
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(str(path) + suffix)
-                if part.exists():
-                    part.replace(str(aside) + suffix)
-            logging.getLogger("vnclean").warning("translation memory %s is unreadable (%s): moved to %s, "
-                                                 "starting an empty one", path, err, aside)
-            self._db = self._open(path)
-
-    @staticmethod
-    def _open(path: Path | None) -> sqlite3.Connection:
-        db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
-        db.execute("CREATE TABLE IF NOT EXISTS memory (model TEXT, source TEXT, pieces TEXT, "
-                   "PRIMARY KEY (model, source))")
-        return db
+        if path is None:
+            self._db = sqlite3.connect(":memory:", check_same_thread=False)
+            self._db.execute(_MEMORY_SCHEMA)
+        else:
+            self._db = open_sqlite(path, _MEMORY_SCHEMA)
 
     def get_many(self, model: str, sources: list[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

@@ -4,7 +4,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +137,29 @@ def remove_stale_temp_files(output_dir: Path) -> int:
                 tmp.unlink(missing_ok=True)
                 count += 1
     return count
+
+
+def open_sqlite(path: Path, *setup: str) -> sqlite3.Connection:
+    """Open (or create) a cache database in WAL mode and run ``setup`` statements. Manifests and
+    translation memories are caches: one that cannot be read ("file is not a database", a copy cut
+    short) is moved aside as ``<name>.broken`` and started again, so it costs work, not the run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect() -> sqlite3.Connection:
+        db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        for statement in setup:
+            db.execute(statement)
+        return db
+
+    try:
+        return connect()
+    except sqlite3.DatabaseError as err:
+        aside = path.with_name(path.name + ".broken")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(str(path) + suffix)
+            if part.exists():
+                part.replace(str(aside) + suffix)
+        logging.getLogger("vnclean").warning("%s is unreadable (%s): moved to %s, starting an empty one",
+                                             path, err, aside)
+        return connect()

@@ -40,6 +40,17 @@ def test_manifest_plans_new_changed_touched_failed_and_forced(tmp_path):
     assert m.plan(files, "v1", force=True).todo == files
 
 
+def test_an_unreadable_manifest_is_set_aside_and_every_input_is_new(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text("nội dung", encoding="utf-8")
+    path = tmp_path / "out" / "_manifest.sqlite"
+    path.parent.mkdir()
+    path.write_bytes(b"cut short " * 50)
+    plan = Manifest(path).plan([str(a)], "v1")
+    assert plan.new == 1 and plan.todo == [str(a)]
+    assert (tmp_path / "out" / "_manifest.sqlite.broken").read_bytes().startswith(b"cut short")
+
+
 def test_two_runs_cannot_share_an_output_folder(tmp_path):
     with output_lock(tmp_path):
         with pytest.raises(OutputLocked, match="another vnclean run"):

@@ -110,3 +110,17 @@ def test_cli_does_not_start_prefect_when_nothing_is_new(input_copy, tmp_path, ar
     monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # importing the flow would fail the test
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out)])
     assert result.exit_code == 0 and "Nothing new: all 5 inputs" in result.output
+
+
+def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from vnclean.cli import app
+
+    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # Prefect must not be started
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.md").write_text("not a scrape", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0 and "No scrapes in" in result.output
+    result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in" / "notes.md"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "is not a folder" in result.output

@@ -39,12 +39,15 @@ def run(
     from tasks.translate import MISSING_MODEL
 
     if not input.is_dir():
-        console.print(f"[red]input folder {input} does not exist[/red]")
+        console.print(f"[red]input folder {input} {'is not a folder' if input.exists() else 'does not exist'}[/red]")
         raise typer.Exit(2)
     if require_translation and find_model() is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
     files = sorted(input.glob("*.txt"))
+    if not files:
+        console.print(f"No scrapes in {input}: vnclean reads the *.txt files of the folder. Prefect was not started.")
+        return
     if not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output):
         console.print(f"Nothing new: all {len(files)} inputs are unchanged since they were processed by this "
                       "pipeline version (--force reprocesses them). Prefect was not started.")

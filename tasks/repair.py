@@ -397,13 +397,28 @@ def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
 
 def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Repair],
                         uncertain: list[Uncertain]) -> None:
-    """Tone-mark variants of a name in the table, when the document also uses the table's form."""
+    """Tone-mark variants of a name in the table, when the document also uses the table's form.
+
+    One pass, left to right, over each field (windows of 3 then 4 words at each capitalised word
+    that can start a known name); edits are applied right to left, so the cost is linear in the
+    text (it restarted after every edit once: 8.5 s for a 0.8 MB paragraph).
+    """
     full_text = "\n".join(f.text for f in fields)
+    counts: dict[str, int] = {}
+
+    def count(text: str) -> int:
+        if text not in counts:
+            counts[text] = full_text.count(text)
+        return counts[text]
+
     for f in fields:
         words = list(re.finditer(r"\w+", f.text))
-        starts = [k for k, w in enumerate(words) if w[0][:1].isupper() and fold(w[0]) in table.first_folds]
-        for n in (3, 4):
-            for k in starts:
+        edits: list[tuple[int, int, str]] = []
+        free_from = 0  # no two edits overlap
+        for k, word in enumerate(words):
+            if word.start() < free_from or not (word[0][:1].isupper() and fold(word[0]) in table.first_folds):
+                continue
+            for n in (3, 4):
                 if k + n > len(words):
                     continue
                 window = words[k:k + n]
@@ -418,14 +433,17 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
                     continue
                 if _same_tones(text, target):
                     continue  # only the tone-mark placement differs (hoà/hòa): not a different name
-                if full_text.count(target) > full_text.count(text):
+                if count(target) > count(text):
                     repairs.append(Repair(kind="name-consistency", before=text, after=target,
                                           confidence=0.95, where=f.where, index=f.index))
-                    f.text = f.text[:window[0].start()] + target + f.text[window[-1].end():]
-                    return _repair_consistency(fields, table, repairs, uncertain)
+                    edits.append((window[0].start(), window[-1].end(), target))
+                    free_from = window[-1].end()
+                    break
                 if target in full_text:  # the table and the document disagree on which is right
-                        uncertain.append(Uncertain(kind="name-consistency", text=text, candidates=[target],
+                    uncertain.append(Uncertain(kind="name-consistency", text=text, candidates=[target],
                                                where=f.where, index=f.index))
+        for begin, finish, target in reversed(edits):
+            f.text = f.text[:begin] + target + f.text[finish:]
 
 
 def _same_tones(a: str, b: str) -> bool:

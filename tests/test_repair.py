@@ -140,3 +140,13 @@ def test_real_clean_pages_are_not_flagged_and_get_no_repairs():
     pages = bench.real_clean_pages()
     assert len(pages) >= 9
     assert [(name, score, n) for name, score, n in pages if score >= 0.2 or n] == []
+
+
+def test_name_consistency_repairs_one_variant_and_lists_a_disputed_one_once_per_occurrence():
+    # the document writes Tập Cận Bình twice and "Tập Cân Bình" once: the variant is repaired; it writes
+    # "Quách Thành Côn" twice and the table's "Quách Thanh Côn" once: disputed, listed, not changed
+    r = repair_document("Quách Thanh Côn, Tập Cận Bình và Tập Cận Bình", None,
+                        ["Ông Quách Thành Côn gặp ông Quách Thành Côn. Sau đó Tập Cân Bình phát biểu."], [])
+    assert r.paragraphs == ["Ông Quách Thành Côn gặp ông Quách Thành Côn. Sau đó Tập Cận Bình phát biểu."]
+    assert [(x.kind, x.before, x.after) for x in r.repairs] == [("name-consistency", "Tập Cân Bình", "Tập Cận Bình")]
+    assert [(u.text, u.candidates) for u in r.uncertain] == [("Quách Thành Côn", ["Quách Thanh Côn"])] * 2

@@ -5,6 +5,7 @@ import threading
 import zipfile
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tasks.argos import ModelError, find_model, install_from_file, install_from_index, installed_models
 from tasks.translate import (
@@ -176,3 +177,58 @@ def test_an_unreadable_translation_memory_is_set_aside_not_fatal(tiny_model, tmp
     assert out[0] and t.stats.misses == 1
     assert (tmp_path / "_cache" / "translation-memory.sqlite.broken").read_bytes().startswith(b"not a database")
     assert TranslationMemory(path).get_many(t.id, ["Hai bên nhất trí tăng cường hợp tác."])  # the new one works
+
+
+_WORDS = st.sampled_from(["Hai", "bên", "nhất", "trí", "TP.", "HCM", "v.v.", "Th.S", "10.1.2024", "3.5%", "ông",
+                          "Nguyễn", "V.", "A", "www.vietnamplus.vn", "“Hợp", "tác”", "nói:", "Hà", "Nội", "…", "?",
+                          "!", ".", "hôm", "qua", "(TTXVN)", "the", "Minister", "said", "越南", "公安部"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=0, max_size=40).map(" ".join))
+def test_sentence_splitting_loses_and_adds_nothing(text):
+    sentences = split_sentences(text)
+    assert " ".join(sentences).split() == text.split()  # every word once, in order
+    assert all(s == s.strip() and s for s in sentences)
+
+
+@settings(max_examples=25, deadline=None)
+@given(title=_WORDS.map(str), summary=st.none() | st.lists(_WORDS, max_size=12).map(" ".join),
+       paragraphs=st.lists(st.lists(_WORDS, max_size=25).map(" ".join), max_size=6),
+       captions=st.lists(st.lists(_WORDS, max_size=8).map(" ".join), max_size=3))
+def test_translation_is_aligned_with_any_document(tiny_model_file, tmp_path_factory, title, summary, paragraphs, captions):
+    translator = _shared_translator(tiny_model_file, tmp_path_factory)
+    tr = translate_document(title, summary, paragraphs, captions, translator)
+    assert tr.status == "ok"
+    assert len(tr.paragraphs) == len(paragraphs) and len(tr.captions) == len(captions)
+    assert (tr.summary is None) == (summary is None) and tr.title is not None
+    for where, source, english in [("paragraphs", p, e) for p, e in zip(paragraphs, tr.paragraphs)] + \
+                                  [("captions", c, e) for c, e in zip(captions, tr.captions)]:
+        if not source.strip():
+            assert english == source  # nothing to translate: nothing made up
+    copied = {(u.where, u.index) for u in tr.untranslated}
+    for i, (p, e) in enumerate(zip(paragraphs, tr.paragraphs)):
+        if ("paragraphs", i) in copied:
+            assert e == p
+
+
+_TRANSLATORS: dict = {}
+
+
+def _shared_translator(model_file, tmp_path_factory):
+    """One installed tiny model for every hypothesis example (function-scoped fixtures are not reset
+    between examples, so the test installs its own once, in its own packages folder)."""
+    if "t" not in _TRANSLATORS:
+        import os
+
+        folder = tmp_path_factory.mktemp("argos-hypothesis")
+        old = os.environ.get("ARGOS_PACKAGES_DIR")
+        os.environ["ARGOS_PACKAGES_DIR"] = str(folder)
+        try:
+            _TRANSLATORS["t"] = Translator(install_from_file(model_file))
+        finally:
+            if old is None:
+                os.environ.pop("ARGOS_PACKAGES_DIR", None)
+            else:
+                os.environ["ARGOS_PACKAGES_DIR"] = old
+    return _TRANSLATORS["t"]

@@ -179,6 +179,9 @@ class RunSummary:
     changed: int = 0
     retried: int = 0
     skipped: int = 0
+    # seconds spent in each stage, summed over documents (where the time goes; the flow runs
+    # chunks concurrently, so these can add up to more than ``seconds``)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.rows)
@@ -191,6 +194,8 @@ class RunSummary:
 def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
     summary = RunSummary(str(input_dir), str(output_dir), model, seconds=round(seconds, 2))
     for w in works:
+        for stage, spent in w.seconds.items():
+            summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + spent
         secs = round(sum(w.seconds.values()), 3)
         if w.rejected is not None:
             summary.rows.append(Row(w.id, "rejected", seconds=secs,
@@ -204,6 +209,7 @@ def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str |
                                     d.machine_translated.score, d.translation.status, secs, reason))
             summary.cache_hits += d.translation.cache_hits
             summary.cache_misses += d.translation.cache_misses
+    summary.stage_seconds = {k: round(v, 3) for k, v in summary.stage_seconds.items()}
     return summary
 
 
@@ -224,6 +230,9 @@ def _publish(summary: RunSummary) -> None:
         "|---|---|---|---|---|---|",
         f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
         f"| {summary.model or 'missing model'} | {summary.seconds} |",
+        "",
+        "Seconds per stage, summed over documents: "
+        + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
         "",
         f"Output: `{Path(summary.output_dir).resolve()}`" + (f" — review report: [{report.name}](file://{report})"
                                                               if report.exists() else ""),

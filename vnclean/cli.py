@@ -164,6 +164,9 @@ def _print_summary(result: dict) -> None:
         f"{sum(r['status'] == 'failed' for r in rows)} failed · {sum(r['paragraphs'] for r in ok)} paragraphs kept · "
         f"{sum(r['removed'] for r in ok)} lines removed · {sum(r['repairs'] for r in ok)} repairs · "
         f"{result['seconds']} s")
+    if result.get("stage_seconds"):
+        console.print("seconds per stage, summed over documents (which run concurrently): "
+                      + " · ".join(f"{stage} {secs:.2f}" for stage, secs in result["stage_seconds"].items()))
     if result["model"] is None:
         from tasks.translate import MISSING_MODEL
 

@@ -37,6 +37,7 @@ def test_flow_without_a_model_passes_the_seed_acceptance(prefect_api, input_copy
     out = tmp_path / "output"
     summary = run_flow(input_copy, out)
     assert [r["status"] for r in summary["rows"]] == ["ok"] * 5 and summary["model"] is None
+    assert list(summary["stage_seconds"]) == ["ingest", "strip", "repair", "translate", "write"]
     result = acceptance(out, input_copy)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("0 failed")

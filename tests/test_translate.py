@@ -76,6 +76,43 @@ def test_offline_index_fails_with_a_clear_message(argos_dir):
     assert "--from" in outcome["error"]
 
 
+def test_online_install_from_an_index_served_on_this_machine(argos_dir, tiny_model_file, tmp_path, monkeypatch):
+    """The online path end to end against a local HTTP server standing in for the Argos index: the
+    index is read, the newest vi→en entry chosen (an older one and an en→vi one are ignored), the
+    first link that fails is skipped, the package downloaded with progress and installed."""
+    import functools
+    import http.server
+    import json
+    import shutil
+
+    from argostranslate import settings
+
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(tiny_model_file, site / "translate-vi_en-0_0_1.argosmodel")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site)))
+    base = f"http://127.0.0.1:{server.server_port}"
+    (site / "index.json").write_text(json.dumps([
+        {"from_code": "vi", "to_code": "en", "package_version": "0.0.0", "links": [f"{base}/missing.argosmodel"]},
+        {"from_code": "en", "to_code": "vi", "package_version": "9.0", "links": [f"{base}/missing.argosmodel"]},
+        {"from_code": "vi", "to_code": "en", "package_version": "0.0.1",
+         "links": [f"{base}/gone.argosmodel", f"{base}/translate-vi_en-0_0_1.argosmodel"]},
+    ]), encoding="utf-8")
+    monkeypatch.setattr(settings, "remote_package_index", f"{base}/index.json")
+    monkeypatch.setattr(settings, "local_package_index", tmp_path / "index.json")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    seen: list[tuple[int, int]] = []
+    try:
+        model = install_from_index(lambda done, total: seen.append((done, total)))
+    finally:
+        server.shutdown()
+    size = tiny_model_file.stat().st_size
+    assert model.path.parent == argos_dir and find_model().path == model.path
+    assert seen[-1] == (size, size)  # the download reported its progress to the end
+    assert json.loads((tmp_path / "index.json").read_text())[2]["package_version"] == "0.0.1"
+
+
 def _paragraphs(seed_paths) -> list[str]:
     return [line for p in seed_paths for line in p.read_text(encoding="utf-8").splitlines() if len(line) > 60][:25]
 

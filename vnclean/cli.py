@@ -172,8 +172,10 @@ def _print_summary(result: dict) -> None:
 
         console.print(f"[yellow]Translation: missing-model — {MISSING_MODEL}[/yellow]")
     else:
+        failed = sum(r["translation"] == "failed" for r in rows)
         console.print(f"Translation: {result['model']} · {result['cache_hits']} sentences from the translation "
-                      f"memory, {result['cache_misses']} by the model")
+                      f"memory, {result['cache_misses']} by the model"
+                      + (f" · [red]{failed} document(s) without English[/red]" if failed else ""))
     if rows:
         console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}")
 

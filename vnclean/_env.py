@@ -11,6 +11,8 @@ DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
+    # warnings of the stage code (e.g. a cache file set aside) reach the flow run's logs in the UI
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "vnclean",
 }
 for key, value in DEFAULTS.items():
     os.environ.setdefault(key, value)

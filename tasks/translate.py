@@ -304,7 +304,7 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
     language is for the reviewer)."""
     if translator is None:
         return Translation(status="missing-model", detail=MISSING_MODEL)
-    places = ([("title", None, title)] + ([("summary", None, summary)] if summary else [])
+    places = ([("title", None, title)] + ([("summary", None, summary)] if summary is not None else [])
               + [("paragraphs", i, t) for i, t in enumerate(paragraphs)]
               + [("captions", i, t) for i, t in enumerate(captions)])
     texts = [t for _, _, t in places]
@@ -318,9 +318,9 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
     sent = set(to_model)
     untranslated = [Untranslated(where=where, index=index, language=detect_language(text))
                     for k, (where, index, text) in enumerate(places) if text.strip() and k not in sent]
-    k = 1 + (1 if summary else 0)
+    k = 1 + (1 if summary is not None else 0)
     return Translation(
-        status="ok", model=translator.id, title=english[0], summary=english[1] if summary else None,
+        status="ok", model=translator.id, title=english[0], summary=english[1] if summary is not None else None,
         paragraphs=english[k:k + len(paragraphs)], captions=english[k + len(paragraphs):],
         detail=_copied_detail(untranslated), untranslated=untranslated,
         cache_hits=counts.hits, cache_misses=counts.misses)

@@ -25,6 +25,14 @@ os.environ["VNCLEAN_NETWORK_TIMEOUT"] = "3"
 Path(os.environ["ARGOS_PACKAGES_DIR"]).mkdir(parents=True, exist_ok=True)
 sys.path.insert(0, str(ROOT / "scripts"))
 
+# Property tests: the same examples on every run by default, so CI is deterministic (a red CI must
+# mean a regression, not a new random draw); HYPOTHESIS_PROFILE=explore draws fresh ones each run.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+_hypothesis_settings.register_profile("explore", max_examples=1000, deadline=None, print_blob=True)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 INPUT = ROOT / "input"
 SEED_IDS = sorted(p.stem for p in INPUT.glob("*.txt"))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from tasks.models import Removed
+from tasks.sentences import split_sentences
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
 
@@ -199,17 +200,13 @@ def _key(text: str) -> str:
     return " ".join(text.casefold().split()).strip(_EDGE_PUNCT + " ")
 
 
-_SENTENCE_END = re.compile(r"[.!?…][\"”’»)]*\s+(?=[\"“‘«(]?[A-ZĐÀ-Ỹ])")
-
-
 def _first_sentence(text: str, limit: int = 25) -> str:
     """The first sentence of a paragraph, cut at ``limit`` words (with "…").
 
-    >>> _first_sentence("Chiều 10.1.2024, hai bên ký kết. Sau đó họp báo.")
-    'Chiều 10.1.2024, hai bên ký kết.'
+    >>> _first_sentence("Chiều 10.1.2024, tại TP. Hồ Chí Minh, hai bên ký kết. Sau đó họp báo.")
+    'Chiều 10.1.2024, tại TP. Hồ Chí Minh, hai bên ký kết.'
     """
-    match = _SENTENCE_END.search(text)
-    sentence = text[: match.start() + 1] if match else text
+    sentence = (split_sentences(text) or [text])[0]
     words = sentence.split()
     return sentence if len(words) <= limit else " ".join(words[:limit]) + "…"
 

@@ -7,14 +7,12 @@ max(1, ARGOS_BEAM_SIZE=4), length_penalty 0.2, replace_unknowns, one hypothesis)
 translates to exactly what argostranslate would produce; what changes is batching (by examples,
 which is where the speed is on CPU), a Vietnamese sentence splitter, and a translation memory.
 
->>> split_sentences("Ngày 10.1.2024, TP.HCM tăng 3.5%. Ông Nguyễn V. A nói: v.v. Hai bên nhất trí.")
-['Ngày 10.1.2024, TP.HCM tăng 3.5%.', 'Ông Nguyễn V. A nói: v.v. Hai bên nhất trí.']
+The sentence splitter is tasks/sentences.py.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -23,43 +21,12 @@ from pathlib import Path
 from tasks.argos import InstalledModel, find_model
 from tasks.ingest import vietnamese_ratio
 from tasks.models import Translation, Untranslated
+from tasks.sentences import split_sentences
 from tasks.write import open_sqlite
 
 MISSING_MODEL = ("no vi→en translation model installed: run `vnclean model install` (online) or "
                  "`vnclean model install --from FILE.argosmodel`")
 MAX_PIECES = 1000  # CTranslate2 silently truncates inputs over 1024 pieces
-
-# ---------------------------------------------------------------------------------------------
-# Sentences
-
-_ABBREVIATIONS = {
-    "tp", "th.s", "ths", "pgs", "gs", "ts", "bs", "ks", "ls", "nxb", "tt", "q", "p", "tx", "mr", "mrs",
-    "dr", "st", "no", "vs", "v.v", "tr", "đ", "ng", "nd", "ub", "ubnd",
-}
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’»)]*(?=\s+[\"“‘«(]?[A-ZÀ-ỸĐ0-9])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split Vietnamese news text into sentences; never inside "v.v.", "TP.HCM", "Th.S", an
-    initial ("Nguyễn V. A"), a number or date ("10.1.2024", "3.5%"), or a URL (a boundary needs
-    white space after the punctuation and a capital, digit or opening quote after that)."""
-    sentences, start = [], 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.end()
-        before = text[start:match.start() + 1]
-        word = before.split()[-1] if before.split() else ""
-        core = word.rstrip(".!?…")
-        stem = core.lower()
-        if match.group() == "." and (
-                stem in _ABBREVIATIONS or stem.endswith("v.v") or (len(core) == 1 and core.isupper())):
-            continue  # an abbreviation or an initial, not the end of a sentence
-        sentences.append(text[start:end].strip())
-        start = end
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
 
 # ---------------------------------------------------------------------------------------------
 # Translation memory

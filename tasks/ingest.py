@@ -22,7 +22,7 @@ from pathlib import Path
 
 import ftfy
 
-from tasks.legacy import best_reading, syllable_score
+from tasks.legacy import best_reading, is_syllable, syllable_score
 from tasks.models import Rejected, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -173,7 +173,8 @@ def decode_bytes(data: bytes) -> Decoded:
         raise RejectInput("binary", "more than 2% control or replacement characters after decoding")
     if encoding not in ("tcvn3", "vni"):
         decoded = _legacy_text(decoded)
-        if decoded.fixes and not decoded.encoding.endswith(("(tcvn3)", "(vni)", "(viqr)")):
+        legacy_names = ("(tcvn3)", "(vni)", "(viqr)", "(cp1258-as-cp1252)")
+        if decoded.fixes and not decoded.encoding.endswith(legacy_names):
             # ftfy changed something: TCVN3/VNI seen through cp1252 can look like mojibake to it
             plain = _legacy_text(Decoded(text, encoding))
             if plain.text != text and syllable_score(plain.text) > syllable_score(decoded.text):
@@ -228,13 +229,33 @@ def _repair_mojibake(decoded: Decoded) -> Decoded:
     return decoded
 
 
+_ETH_WORD = re.compile(r"\w*[Ðð]\w*")
+# Fullwidth ASCII (from CJK input methods) and Latin ligatures, as NFKC would write them
+_COMPATIBILITY = {**{cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)},
+                  **{ord(c): unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"}}
+
+
+def _fix_eth(line: str) -> str:
+    """"Ðà Nẵng" -> "Đà Nẵng": Đ/đ written as the Icelandic eth (cp1252 has Ð/ð where cp1258 has
+    Đ/đ), only in words that then read as Vietnamese syllables ("Guðrún" stays)."""
+    def swap(m: re.Match[str]) -> str:
+        word = m[0].replace("Ð", "Đ").replace("ð", "đ")
+        return word if is_syllable(word) else m[0]
+    return _ETH_WORD.sub(swap, line)
+
+
 def normalise_line(line: str) -> str:
-    """NFC, HTML entities, no zero-width characters, single ordinary spaces, no edge spaces."""
+    """NFC, HTML entities, no zero-width characters, single ordinary spaces, no edge spaces;
+    fullwidth letters and ligatures as plain letters, Đ/đ typed as eth as Đ/đ."""
     if "&" in line and _ENTITY.search(line):
         line = html.unescape(line)
     line = line.translate(_ZERO_WIDTH)
     line = _ODD_SPACES.sub(" ", line)
     line = unicodedata.normalize("NFC", line)
+    if not line.isascii():
+        line = line.translate(_COMPATIBILITY)
+        if "Ð" in line or "ð" in line:
+            line = _fix_eth(line)
     if not line.isascii():
         line = _STRAY_MARKS.sub("", line)
     return _MULTI_SPACE.sub(" ", line).strip()

@@ -155,6 +155,19 @@ def encode_cp1258(text: str) -> bytes:
     return "".join(out).encode("cp1258")
 
 
+def decode_cp1258_mojibake(text: str) -> str:
+    """Windows Vietnamese read as Windows Western ("ÐýõÌng phôì" for "Đường phố"): a page in
+    cp1258 that a server or scraper labelled cp1252/Latin-1. Lines that cannot be cp1252 bytes
+    (they hold real Vietnamese letters) are left as they are."""
+    lines = []
+    for line in text.split("\n"):
+        try:
+            lines.append(unicodedata.normalize("NFC", line.encode("cp1252").decode("cp1258")))
+        except UnicodeError:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # VIQR (RFC 1456)
 
@@ -244,7 +257,7 @@ def syllable_score(text: str, sample: int = 4000) -> float:
     return sum(map(is_syllable, words)) / len(words) if words else 0.0
 
 
-DECODERS = {"tcvn3": decode_tcvn3, "vni": decode_vni, "viqr": decode_viqr}
+DECODERS = {"tcvn3": decode_tcvn3, "vni": decode_vni, "viqr": decode_viqr, "cp1258-as-cp1252": decode_cp1258_mojibake}
 
 
 def best_reading(text: str, sample: int = 3000) -> tuple[str | None, str]:

@@ -28,6 +28,7 @@ ENCODINGS = {
     "mojibake": lambda t: mojibake(t).encode("utf-8"),
     "double-mojibake": lambda t: mojibake(mojibake(t)).encode("utf-8"),
     "cp1258": encode_cp1258,
+    "cp1258-mojibake": lambda t: encode_cp1258(t).decode("cp1252").encode("utf-8"),  # cp1258 labelled cp1252
     "tcvn3": lambda t: encode_tcvn3(t).encode("cp1252"),
     "tcvn3-mojibake": lambda t: encode_tcvn3(t).encode("utf-8"),
     "vni": lambda t: encode_vni(t).encode("cp1252"),

@@ -59,6 +59,20 @@ def test_normalise_entities_spaces_zero_width_and_nfd():
     assert normalise(raw) == "Hà Nội, ngày 4/11"
 
 
+def test_eth_for_d_with_stroke_fullwidth_letters_and_ligatures():
+    assert normalise("ÐÀ NẴNG: ðường phố Ðà Lạt, ông Guðrún") == "ĐÀ NẴNG: đường phố Đà Lạt, ông Guðrún"
+    assert normalise("Ｈà Ｎội ｎăｍ ２０２４, ﬁnal") == "Hà Nội năm 2024, final"
+
+
+def test_windows_vietnamese_labelled_western_is_recovered():
+    from tasks.legacy import encode_cp1258
+
+    text = "Đường phố Hà Nội đông đúc, người dân đi làm sớm."
+    garbled = encode_cp1258(text).decode("cp1252")  # "ÐýõÌng phôì HaÌ Nôòi…"
+    decoded = decode_bytes(garbled.encode("utf-8"))
+    assert decoded.text == text and decoded.encoding == "utf-8 (cp1258-as-cp1252)"
+
+
 def test_normalise_never_adds_or_drops_lines():
     raw = "a\r\nb\n\n\u2028c\x0cd\n"
     assert len(normalise(raw).split("\n")) == len(raw.splitlines())

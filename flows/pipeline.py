@@ -292,6 +292,11 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         with open(out / "_runs.jsonl", "a", encoding="utf-8") as history:  # one line per run
             history.write(json.dumps(record, ensure_ascii=False) + "\n")
     _publish(summary)
+    if works_done:
+        from tasks.report import review_markdown
+
+        create_markdown_artifact(key="vnclean-review", markdown=review_markdown(works_done),
+                                 description="vnclean review: what needs a person's eyes")
     logger.info("%d inputs: %d new, %d changed, %d retried, %d skipped; %d ok, %d rejected, %d failed in %.1f s",
                 summary.inputs, summary.new, summary.changed, summary.retried, summary.skipped,
                 summary.count("ok"), summary.count("rejected"), summary.count("failed"), summary.seconds)

@@ -102,3 +102,58 @@ def write_report(works: list[Work], output_dir: Path) -> Path:
     path = output_dir / "report.html"
     atomic_write(path, render_report(sorted(works, key=lambda w: w.id)))
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The review in the Prefect UI (a markdown artifact): what needs a person's eyes, per document
+
+
+def _md(text: str) -> str:
+    """Text safe inside a markdown table cell or list item."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
+def review_markdown(works: list[Work], limit: int = 100) -> str:
+    """Documents that need review first (set aside, garbled machine translation, repairs, uncertain
+    names, translation problems), each with what was changed or doubted; then the count of
+    documents that need nothing. A server's UI cannot open ``report.html``; this it shows."""
+    from collections import Counter
+
+    lines = ["# vnclean review", ""]
+    quiet: list[str] = []
+    shown = 0
+    for w in works:
+        notes: list[str] = []
+        if w.rejected is not None:
+            notes.append(f"- set aside ({w.rejected.reason}): {_md(w.rejected.detail)}")
+        elif w.failed is not None:
+            notes.append(f"- failed in {w.failed.stage}: {_md(w.failed.error)}")
+        else:
+            d = w.document
+            assert d is not None
+            if d.machine_translated.flagged:
+                notes.append(f"- garbled machine translation: score {d.machine_translated.score:.2f} (flagged)")
+            for (kind, before, after), n in Counter((r.kind, r.before, r.after) for r in d.repairs).items():
+                notes.append(f"- repair {kind}: {_md(before)} → {_md(after)}" + (f" (×{n})" if n > 1 else ""))
+            for (kind, text, cands), n in Counter((u.kind, u.text, tuple(u.candidates[:3])) for u in d.uncertain).items():
+                notes.append(f"- uncertain {kind}: {_md(text)}" + (f" — candidates {_md(', '.join(cands))}" if cands else "")
+                             + (f" (×{n})" if n > 1 else ""))
+            tr = d.translation
+            if tr.status == "failed":
+                notes.append(f"- translation failed: {_md(tr.detail or '')}")
+            for u in tr.untranslated:
+                if u.language != "en":
+                    notes.append(f"- not translated: {u.where}{'' if u.index is None else f' {u.index}'} is {u.language}")
+        label = w.document.title if w.document is not None else w.path
+        if not notes:
+            quiet.append(w.id)
+            continue
+        shown += 1
+        if shown > limit:
+            continue
+        lines += [f"## {_md(w.id)} — {_md(label)}", "", *notes, ""]
+    if shown > limit:
+        lines += [f"… and {shown - limit} more documents to review: see report.html in the output folder.", ""]
+    lines.append(f"{len(quiet)} document(s) need no review" + (f": {', '.join(map(_md, quiet[:20]))}" if quiet else "")
+                 + (" …" if len(quiet) > 20 else "") + ".")
+    return "\n".join(lines)

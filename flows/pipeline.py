@@ -178,6 +178,7 @@ class RunSummary:
     new: int = 0
     changed: int = 0
     retried: int = 0
+    outdated: int = 0
     skipped: int = 0
     # seconds spent in each stage, summed over documents (where the time goes; the flow runs
     # chunks concurrently, so these can add up to more than ``seconds``)
@@ -282,7 +283,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         manifest.close()
         summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
         summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
-        summary.retried, summary.skipped = plan.retried, len(plan.skipped)
+        summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
         if works_done:
             from tasks.report import write_report
 
@@ -297,8 +298,8 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
 
         create_markdown_artifact(key="vnclean-review", markdown=review_markdown(works_done),
                                  description="vnclean review: what needs a person's eyes")
-    logger.info("%d inputs: %d new, %d changed, %d retried, %d skipped; %d ok, %d rejected, %d failed in %.1f s",
-                summary.inputs, summary.new, summary.changed, summary.retried, summary.skipped,
+    logger.info("%d inputs: %d new, %d changed, %d outdated, %d retried, %d skipped; %d ok, %d rejected, %d failed "
+                "in %.1f s", summary.inputs, summary.new, summary.changed, summary.outdated, summary.retried, summary.skipped,
                 summary.count("ok"), summary.count("rejected"), summary.count("failed"), summary.seconds)
     return asdict(summary)
 

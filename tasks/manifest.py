@@ -25,6 +25,7 @@ class Plan:
     new: int = 0
     changed: int = 0
     retried: int = 0
+    outdated: int = 0  # done by another pipeline version (code, data or model): done again
     skipped: list[str] = field(default_factory=list)
 
 
@@ -57,7 +58,7 @@ class Manifest:
             size, mtime_ns, sha, done_version, status = row
             if force or done_version != version or status not in ("ok", "rejected"):
                 plan.retried += status == "failed" and done_version == version and not force
-                plan.changed += status != "failed" and not force and done_version != version
+                plan.outdated += not force and done_version != version
                 plan.todo.append(p)
                 continue
             try:

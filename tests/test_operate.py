@@ -36,7 +36,8 @@ def test_manifest_plans_new_changed_touched_failed_and_forced(tmp_path):
     second = m.plan(files, "v1")
     assert second.skipped == [str(a)] and second.todo == [str(b), str(c)]
     assert (second.changed, second.retried) == (1, 1)
-    assert m.plan(files, "v2").todo == files  # new pipeline version: everything again
+    outdated = m.plan(files, "v2")  # new pipeline version: everything again
+    assert outdated.todo == files and (outdated.outdated, outdated.changed) == (3, 0)
     assert m.plan(files, "v1", force=True).todo == files
 
 
@@ -124,3 +125,26 @@ def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "No scrapes in" in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in" / "notes.md"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "is not a folder" in " ".join(result.output.split())  # rich wraps lines
+
+
+def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tasks.manifest import file_sha256
+    from tasks.pipeline import code_version
+    from vnclean.cli import app
+
+    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # Prefect must not be started
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out), "--dry-run"])
+    assert result.exit_code == 0 and "5 new" in result.output and "would process 5" in result.output
+    assert not out.exists()
+    files = sorted(input_copy.glob("*.txt"))
+    manifest = Manifest(out / "_manifest.sqlite")
+    manifest.record([(str(p), file_sha256(p), "ok", p.stem) for p in files[:3]], f"{code_version()}+no-model")
+    manifest.record([(str(p), file_sha256(p), "ok", p.stem) for p in files[3:]], "an-older-version")
+    manifest.close()
+    result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out), "--dry-run"])
+    said = " ".join(result.output.split())
+    assert "0 new, 0 changed, 2 done by another pipeline version or model" in said and "3 unchanged" in said
+    assert "would process 2" in said and files[3].name in said and files[0].name not in said

@@ -30,6 +30,7 @@ def run(
     runner: Annotated[str, typer.Option(help="task runner: threads, or dask (a local cluster, or --dask-address)")] = "threads",
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="say what a run would process, and stop")] = False,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
     # The run logs always go to the Prefect API (the UI); the terminal shows warnings only,
@@ -47,6 +48,16 @@ def run(
     files = sorted(input.glob("*.txt"))
     if not files:
         console.print(f"No scrapes in {input}: vnclean reads the *.txt files of the folder. Prefect was not started.")
+        return
+    if dry_run:
+        plan = _plan(files, output, force)
+        console.print(f"{len(files)} inputs: {plan.new} new, {plan.changed} changed, {plan.outdated} done by another "
+                      f"pipeline version or model, {plan.retried} to retry, {len(plan.skipped)} unchanged; "
+                      f"a run would process {len(plan.todo)}:")
+        for path in plan.todo[:20]:
+            console.print(f"  {path}", soft_wrap=True, highlight=False)
+        if len(plan.todo) > 20:
+            console.print(f"  … and {len(plan.todo) - 20} more")
         return
     if not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output):
         console.print(f"Nothing new: all {len(files)} inputs are unchanged since they were processed by this "
@@ -111,22 +122,26 @@ def serve(
     process_scrapes.serve(name=name, parameters=parameters, **schedule)
 
 
-def _nothing_new(files: list[Path], output: Path) -> bool:
-    """True when the manifest says every input is already done (a run would only skip them)."""
-    manifest_path = output / "_manifest.sqlite"
-    if not files or not manifest_path.is_file():
-        return False
+def _plan(files: list[Path], output: Path, force: bool = False):
+    """What a run would do with ``files``, from the manifest (without creating one)."""
     from tasks.argos import find_model
-    from tasks.manifest import Manifest
+    from tasks.manifest import Manifest, Plan
     from tasks.pipeline import code_version
 
+    manifest_path = output / "_manifest.sqlite"
+    if not manifest_path.is_file():
+        return Plan(todo=[str(p) for p in files], new=len(files))
     model = find_model()
     manifest = Manifest(manifest_path)
     try:
-        plan = manifest.plan([str(p) for p in files], f"{code_version()}+{model.id if model else 'no-model'}")
+        return manifest.plan([str(p) for p in files], f"{code_version()}+{model.id if model else 'no-model'}", force)
     finally:
         manifest.close()
-    return not plan.todo
+
+
+def _nothing_new(files: list[Path], output: Path) -> bool:
+    """True when the manifest says every input is already done (a run would only skip them)."""
+    return bool(files) and (output / "_manifest.sqlite").is_file() and not _plan(files, output).todo
 
 
 def _print_summary(result: dict) -> None:
@@ -148,7 +163,8 @@ def _print_summary(result: dict) -> None:
     if rows:
         console.print(table)
     console.print(f"{result['inputs']} inputs: {result['new']} new, {result['changed']} changed, "
-                  f"{result['retried']} retried, {result['skipped']} unchanged and skipped (--force reprocesses them)")
+                  f"{result['outdated']} redone for a new pipeline version or model, {result['retried']} retried, "
+                  f"{result['skipped']} unchanged and skipped (--force reprocesses them)")
     untranslated: dict[str, list[str]] = {}
     for r in rows:
         if r["status"] != "ok":

@@ -92,6 +92,8 @@ def _version_key(version: str) -> tuple:
 
 def install_from_file(path: Path) -> InstalledModel:
     """Install a ``.argosmodel`` the user copied in (the offline path)."""
+    if not Path(path).is_file():
+        raise ModelError(f"{path} does not exist (or is not a file)")
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path} is not an Argos package (a .argosmodel zip archive)")
     target = packages_dir().resolve()

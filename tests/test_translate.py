@@ -52,6 +52,8 @@ def test_install_rejects_bad_files(argos_dir, tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(ModelError, match="not an Argos package"):
         install_from_file(bad)
+    with pytest.raises(ModelError, match="does not exist"):
+        install_from_file(tmp_path / "never-copied.argosmodel")
     evil = tmp_path / "evil.argosmodel"
     with zipfile.ZipFile(evil, "w") as z:
         z.writestr("pkg/metadata.json", '{"from_code": "vi", "to_code": "en"}')

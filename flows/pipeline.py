@@ -205,7 +205,7 @@ def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str |
             summary.rows.append(Row(w.id, "failed", seconds=secs, reason=f"{w.failed.stage}: {w.failed.error}"))
         else:
             d = w.document
-            reason = d.translation.detail or "" if d.translation.status == "failed" else ""
+            reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
             summary.rows.append(Row(d.id, "ok", d.site, d.title, len(d.paragraphs), len(d.removed), len(d.repairs),
                                     d.machine_translated.score, d.translation.status, secs, reason))
             summary.cache_hits += d.translation.cache_hits

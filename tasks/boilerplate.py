@@ -382,7 +382,8 @@ def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
         seen += 1
         if seen > 15:
             break
-        keys[_key(line)] = keys.get(_key(line), 0) + 1
+        key = _key(line)
+        keys[key] = keys.get(key, 0) + 1
         if rules.line.reason(line) or _URL_LINE.match(line) or credit_of(line):
             continue
         if _is_dateline(line):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import ftfy
 
-from tasks.legacy import best_reading, is_syllable, syllable_score
+from tasks.legacy import DECODERS, best_reading, is_syllable, syllable_score
 from tasks.models import Rejected, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -173,8 +173,7 @@ def decode_bytes(data: bytes) -> Decoded:
         raise RejectInput("binary", "more than 2% control or replacement characters after decoding")
     if encoding not in ("tcvn3", "vni"):
         decoded = _legacy_text(decoded)
-        legacy_names = ("(tcvn3)", "(vni)", "(viqr)", "(cp1258-as-cp1252)")
-        if decoded.fixes and not decoded.encoding.endswith(legacy_names):
+        if decoded.fixes and not decoded.encoding.endswith(tuple(f"({name})" for name in DECODERS)):
             # ftfy changed something: TCVN3/VNI seen through cp1252 can look like mojibake to it
             plain = _legacy_text(Decoded(text, encoding))
             if plain.text != text and syllable_score(plain.text) > syllable_score(decoded.text):

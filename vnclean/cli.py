@@ -141,7 +141,7 @@ def _plan(files: list[Path], output: Path, force: bool = False):
 
 def _nothing_new(files: list[Path], output: Path) -> bool:
     """True when the manifest says every input is already done (a run would only skip them)."""
-    return bool(files) and (output / "_manifest.sqlite").is_file() and not _plan(files, output).todo
+    return bool(files) and not _plan(files, output).todo  # no manifest: everything is new
 
 
 def _print_summary(result: dict) -> None:

@@ -144,8 +144,8 @@ def real_clean_pages() -> list[tuple[str, float, int]]:
 
     out = []
     for page in strip_bench.load_corpus():
-        s = strip_boilerplate(normalise(page.text))
-        r = repair_document(s.title, s.summary, s.paragraphs, s.captions)
+        s = strip_boilerplate(normalise(page.raw, page.shape), shape=page.shape)
+        r = repair_document(s.title or "", s.summary, s.paragraphs, s.captions)
         out.append((page.name, r.machine_translated.score, len(r.repairs)))
     return out
 

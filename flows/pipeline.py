@@ -21,7 +21,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
-from tasks.ingest import DEFAULT_MAX_BYTES, doc_id_for
+from tasks.ingest import DEFAULT_MAX_BYTES, doc_id_for, list_inputs
 from tasks.manifest import Manifest
 from tasks.models import Failed
 from tasks.pipeline import (
@@ -41,11 +41,6 @@ from vnclean import progress
 
 SMALL_BATCH = 20  # up to this many documents: one task run per stage and document
 DEFAULT_CHUNK = 50  # above it: one task run per stage and chunk (Prefect records ~30 task runs/s)
-
-
-def list_inputs(input_dir: Path, pattern: str = "*.txt") -> list[Path]:
-    """The scrapes in a folder, in a stable order (re-runs are byte-identical)."""
-    return sorted((p for p in input_dir.glob(pattern)), key=lambda p: p.name)
 
 
 def chunk_label(paths: list[Path]) -> str:
@@ -93,7 +88,7 @@ def _describe(stage: str, works: list[Work], logger) -> None:
                 reasons[r.reason] = reasons.get(r.reason, 0) + 1
             logger.info("%s: site=%s, %d paragraphs, %d captions kept; removed %d lines (%s); title %r",
                         w.id, s.site, len(s.paragraphs), len(s.captions), len(s.removed),
-                        ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", s.title[:80])
+                        ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", (s.title or "")[:80])
         elif stage == "repair":
             r = w.repaired
             logger.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", w.id, r.machine_translated.score,
@@ -206,7 +201,7 @@ def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str |
         else:
             d = w.document
             reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
-            summary.rows.append(Row(d.id, "ok", d.site, d.title, len(d.paragraphs), len(d.removed), len(d.repairs),
+            summary.rows.append(Row(d.id, "ok", d.site, d.title or "", len(d.paragraphs), len(d.removed), len(d.repairs),
                                     d.machine_translated.score, d.translation.status, secs, reason))
             summary.cache_hits += d.translation.cache_hits
             summary.cache_misses += d.translation.cache_misses
@@ -256,7 +251,7 @@ def _flow_run_name() -> str:
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
                     force: bool = False, paths: list[str] | None = None) -> dict:
-    """Process the new or changed ``*.txt`` scrapes in ``input_dir`` (all with ``force``, or the
+    """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
     given ``paths``) into ``output_dir``."""
     started = time.perf_counter()
     logger = get_run_logger()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
+from tasks.blocks import Page, Unit, detect_shape, read_page
+from tasks.classify import Classified, Settings, classify, load_settings
 from tasks.models import Removed
 from tasks.sentences import split_sentences
 
@@ -305,11 +307,15 @@ class Stripped:
     captions: list[str]
     removed: list[Removed]
     title_line: int | None = None
-    # raw line number -> keep | caption | metadata | remove (what happened to each non-blank line)
+    # raw line number -> keep | caption | metadata | remove (what happened to each non-blank line);
+    # for html pages the number of the unit in ``view`` instead (one unit per block)
     roles: dict[int, str] = field(default_factory=dict)
+    shape: str = "text"
+    title_source: str = "none"  # why the title was chosen (see _choose_title)
+    view: list[str] = field(default_factory=list)  # the text of each unit the roles number
 
 
-METADATA_REASONS = frozenset({"url", "dateline", "byline", "credit"})
+METADATA_REASONS = frozenset({"url", "dateline", "byline", "credit", "header", "title-tag"})
 
 
 class _Builder:
@@ -368,23 +374,80 @@ def _is_dateline(text: str) -> bool:
     return iso is not None and (_words(rest) <= 10 and not _ends_sentence(text) or _words(rest) == 0)
 
 
-def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
-    """The title's line index: a title-like line next to the first dateline near the top (before
-    it, else after it); without a dateline, a title-like line the page prints twice near the top
-    (heading and CMS field), else the first title-like line."""
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:«»]\s+")
+
+
+def _fold(text: str) -> str:
+    """Accent-folded, lower-case ASCII words (for comparing with a URL slug).
+
+    >>> _fold("Bão số 3 đổ bộ Quảng Ninh")
+    'bao so 3 do bo quang ninh'
+    """
+    import unicodedata
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def _slug_words(url: str | None) -> set[str]:
+    """The words of a URL's last path segment ("…/bao-so-3-do-bo-123456.html" -> bao so 3 do bo)."""
+    if not url:
+        return set()
+    segment = url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+    segment = re.sub(r"\.(?:html?|aspx?|php|vnp|htm|chn|ldo|tpo|epi)$", "", segment, flags=re.I)
+    words = [w for w in re.split(r"[-_+.]+", segment.lower()) if w and not (w.isdigit() and len(w) >= 5)]
+    return set(words) if len(words) >= 3 else set()
+
+
+def _stated_titles(meta: dict[str, str]) -> list[tuple[str, str]]:
+    """Titles the page states outright, best first: ``# h1``/``<h1>``, Jina's ``Title:``,
+    ``og:title``, ``<title>`` (with a site name after " - " or " | " cut off)."""
+    out = []
+    for key, source in (("h1", "h1"), ("title", "title-header"), ("og_title", "og:title"), ("title_tag", "title-tag")):
+        value = meta.get(key, "").strip()
+        if not value:
+            continue
+        out.append((value, source))
+        parts = _TITLE_SEPARATORS.split(value)
+        if len(parts) > 1:
+            longest = max(parts, key=len)
+            if _words(longest) >= 3:
+                out.append((longest, source))
+    return out
+
+
+def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] | None = None,
+                  window: range | None = None, blocked: frozenset[int] = frozenset(),
+                  url: str | None = None) -> tuple[int | None, str]:
+    """The title's line index and why it was chosen.
+
+    In order: a line the page states as its title (``h1``, ``title-header``, ``og:title``,
+    ``title-tag``); the line closest to the URL's slug (``url-slug``); a title-like line next to
+    the first dateline (``dateline``); a title-like line the page prints twice (``repeated``);
+    the first title-like line (``first-title-like``). Only lines in ``window`` (the article's
+    lead) and not in ``blocked`` (links, site templates, page furniture) are candidates for the
+    last four. ``(None, "none")`` when nothing qualifies: a page without a title has none.
+    """
+    meta = meta or {}
+    usable = [i for i, raw in enumerate(lines) if raw.strip()]
+    for stated, source in _stated_titles(meta):
+        key = _key(stated)
+        for i in usable:
+            if _key(lines[i]) == key and (window is None or i in window or source in ("h1", "title-header")):
+                return i, source
     candidates, dates = [], []
     keys: dict[str, int] = {}
     seen = 0
-    for i, raw in enumerate(lines):
-        line = raw.strip()
-        if not line:
+    for i in usable:
+        if window is not None and i not in window:
             continue
+        line = lines[i].strip()
         seen += 1
         if seen > 15:
             break
         key = _key(line)
         keys[key] = keys.get(key, 0) + 1
-        if rules.line.reason(line) or _URL_LINE.match(line) or credit_of(line):
+        if i in blocked or rules.line.reason(line) or _URL_LINE.match(line) or credit_of(line):
             continue
         if _is_dateline(line):
             dates.append(seen)
@@ -394,24 +457,114 @@ def _choose_title(lines: list[str], rules: CompiledRules) -> int | None:
         if _looks_like_title(line):
             candidates.append((seen, i))
     if not candidates:
-        return None
+        return None, "none"
+    slug = _slug_words(url or meta.get("url"))
+    if slug:
+        scored = []
+        for seen_at, i in candidates:
+            words = set(_fold(lines[i]).split())
+            overlap = len(words & slug) / max(1, len(slug | words))
+            scored.append((overlap, -seen_at, i))
+        overlap, _, best = max(scored)
+        if overlap >= 0.5:
+            return best, "url-slug"
     for date in dates:
         before = [c for c in candidates if date - 2 <= c[0] < date]
         after = [c for c in candidates if date < c[0] <= date + 2]
         if before or after:
-            return (before[-1] if before else after[0])[1]
+            return (before[-1] if before else after[0])[1], "dateline"
     repeated = [c for c in candidates if keys[_key(lines[c[1]].strip())] > 1 and _words(lines[c[1]]) >= 4]
-    return (repeated or candidates)[0][1]
+    if repeated:
+        return repeated[0][1], "repeated"
+    return candidates[0][1], "first-title-like"
 
 
-def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
-    """Split a normalised scrape into title, metadata, paragraphs and captions, recording removals."""
+def _stated_title_unit(page: Page) -> int | None:
+    """The unit holding the title the page states as a heading (``# h1``, ``<h1>``) or in its
+    envelope (Jina's ``Title:``, printed again in the text)."""
+    for stated, _source in _stated_titles(page.meta):
+        key = _key(stated)
+        for k, u in enumerate(page.units):
+            if u.text and u.kind not in ("header", "title-tag") and _key(u.text) == key:
+                return k
+    return None
+
+
+@dataclass
+class _View:
+    """The lines the assembler reads: one per unit (html: blank lines between blocks), with the
+    unit each line came from (None for the blank separators html needs)."""
+
+    lines: list[str]
+    unit_of: list[int | None]
+
+
+def _view(page: Page) -> _View:
+    if page.shape != "html":
+        return _View([u.text for u in page.units], list(range(len(page.units))))
+    lines: list[str] = []
+    unit_of: list[int | None] = []
+    for k, unit in enumerate(page.units):
+        lines.append(unit.text)
+        unit_of.append(k)
+        if not unit.continues:
+            lines.append("")
+            unit_of.append(None)
+    return _View(lines, unit_of)
+
+
+_IMAGE_CAPTION_WORDS = 5
+
+
+def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str | None = None,
+                      suffix: str = "", templates: frozenset[str] = frozenset(),
+                      settings: Settings | None = None) -> Stripped:
+    """Split a normalised scrape into title, metadata, paragraphs and captions, recording removals.
+
+    The passes: shape -> units (:mod:`tasks.blocks`), classify (:mod:`tasks.classify`: links,
+    stop words, length, context, the article's main run, the site's template), title and
+    metadata, captions, assembly (this module). ``templates`` are the unit keys this page's site
+    repeats on many pages (:mod:`tasks.templates`).
+    """
     profiles = profiles or load_profiles()
+    settings = settings or load_settings()
+    shape = shape or detect_shape(text, suffix)
+    page = read_page(text, shape)
+    view = _view(page)
+    units = page.units
     site = profiles.detect(text)
     rules = profiles.rules_for(site)
+    classified = classify(units, settings, templates=templates, anchor=_stated_title_unit(page))
     b = _Builder()
-    lines = text.split("\n")
-    title_index = _choose_title(lines, rules)
+    lines = view.lines
+    n_lines = len(lines)
+
+    def unit(index: int) -> Unit | None:
+        k = view.unit_of[index]
+        return units[k] if k is not None else None
+
+    # what the classifier calls furniture, by view line; and where the article's lead can be
+    furniture: dict[int, str] = {}
+    outside: set[int] = set()
+    blocked: set[int] = set()
+    for index in range(n_lines):
+        k = view.unit_of[index]
+        if k is None or not lines[index]:
+            continue
+        verdict = classified.verdicts[k]
+        if verdict.cls == "bad":
+            furniture[index] = verdict.reason
+            if verdict.reason in ("links", "site-template"):
+                blocked.add(index)
+        if classified.outside(k, settings):
+            outside.add(index)
+    if classified.start is not None:
+        first_good = next(i for i, k in enumerate(view.unit_of) if k == classified.start)
+        window = range(max(0, first_good - settings.lead_window), first_good + 4)
+    else:
+        window = None
+    url_hint = page.meta.get("url") or next((ln for ln in lines[:40] if _URL_LINE.match(ln)), None)
+    title_index, title_source = _choose_title(lines, rules, page.meta, window, frozenset(blocked), url_hint)
     body_started = False
 
     title: str | None = None
@@ -425,20 +578,40 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
     for index, raw in enumerate(lines):
         number = index + 1
         line = raw.strip()
+        u = unit(index)
         if not line:
-            caption_pending = False
+            if u is not None and u.markup:
+                b.remove(number, u.markup, "markup")
+            else:
+                caption_pending = False
             continue
-        glued = index + 1 < len(lines) and bool(lines[index + 1].strip())
+        glued = index + 1 < n_lines and bool(lines[index + 1].strip())
+        if u is not None and u.kind in ("header", "title-tag") and index != title_index:
+            _header_field(b, number, line, u)
+            continue
         reason = rules.line.reason(line)
         if reason:
             b.remove(number, line, reason)
             caption_pending = reason == "image-file"
             continue
-        if caption_pending and _few_words(line, 60):
+        if u is not None and u.kind == "image" and index != title_index:
+            nxt = next((lines[j] for j in range(index + 1, min(n_lines, index + 4)) if lines[j].strip()), "")
+            if (index not in outside and _words(line) >= _IMAGE_CAPTION_WORDS and _key(line) != _key(nxt)
+                    and _key(line) != title_key and "links" != furniture.get(index)):
+                captions.append(Block(line, [number]))
+            else:
+                b.remove(number, line, "image")
+                caption_pending = index not in outside
+            continue
+        if caption_pending and _few_words(line, 60) and index not in outside:
             captions.append(Block(line, [number]))
             caption_pending = False
             continue
-        if _metadata_line(b, number, line):
+        caption_pending = False
+        if index not in outside and _metadata_line(b, number, line):
+            continue
+        if u is not None and u.kind == "figcaption" and index not in outside:
+            captions.append(Block(line, [number]))
             continue
         block = rules.block.reason(line)
         if block and _few_words(line, 8) and (title is not None):
@@ -453,26 +626,32 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
             else:
                 b.remove(number, line, tail_reason)
             continue
-        if _few_words(line, 60) and _CAPTION_ONLY.match(line):
+        if index not in outside and _few_words(line, 60) and _CAPTION_ONLY.match(line):
             captions.append(Block(line, [number]))
             continue
         if (title is not None and glued and _few_words(line, 25) and not _ends_sentence(line)
-                and _AGENCY_LINE.match(lines[index + 1].strip())):
+                and _AGENCY_LINE.match(lines[index + 1].strip()) and index not in outside):
             captions.append(Block(line, [number]))  # a caption over its photo agency's credit ("BBC")
             continue
-        if title is None:
-            if index == title_index or (title_index is None and _looks_like_title(line)):
+        if title_key and _key(line) == title_key and index != title_index:
+            b.remove(number, line, "duplicate")
+            continue
+        if index in furniture and index != title_index:
+            b.remove(number, line, furniture[index] if index not in outside or furniture[index] != "context"
+                     else "outside-article")
+            continue
+        if title is None and index <= (title_index if title_index is not None else -1):
+            if index == title_index:
                 title, title_line, title_key = line, number, _key(line)
-            elif title_index is not None and _few_words(line, 15) and not (
-                    _ends_sentence(line) and not line.endswith("...")):
+            elif _few_words(line, 15) and not (_ends_sentence(line) and not line.endswith("...")):
                 b.remove(number, line, "site-header")  # menus, taglines, section names
             else:
                 pre_title.append(Block(line, [number], glued))
             continue
-        if not body_started and _few_words(line, 3) and not _ends_sentence(line):
+        if not body_started and title is not None and _few_words(line, 3) and not _ends_sentence(line):
             b.remove(number, line, "section-label")
             continue
-        if _key(line) == title_key:
+        if title_key and _key(line) == title_key:
             b.remove(number, line, "duplicate")
             continue
         marker = _END_MARKER.search(line)
@@ -483,28 +662,30 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         body.append(Block(line, [number], glued))
         body_started = body_started or not _few_words(line, 11)
 
+    if title is None and title_index is not None:  # the title line itself was a header field
+        title, title_line = lines[title_index].strip(), title_index + 1
+    if title is None and page.meta.get("title"):
+        title = page.meta["title"]
+        title_source = "title-header"
     if title is None:
-        blocks = pre_title or body
-        first = blocks[0] if blocks else Block("", [])
-        if _ends_sentence(first.text) and not _few_words(first.text, 12):
-            # the scrape lost the title: name the article by its first sentence, which stays in the text
-            title, title_line = _first_sentence(first.text), None
-        else:  # nothing title-like: the first line is the title whatever it looks like
-            if blocks:
-                blocks.pop(0)
-            title, title_line = first.text, (first.lines[0] if first.lines else None)
+        title_source = "none"
 
     _demote_date_banners(b, title_line, next((i + 1 for i, raw in enumerate(lines) if raw.strip()), None))
     summary, summary_lines = _take_summary(b, pre_title, body, rules)
     body = _split_captions(body, captions, blank_separated=_blank_separated(lines))
     body = _drop_duplicates(b, body, title if title_line is not None else "", summary)
     body = _join_split_paragraphs(body)
+    if b.url is None and page.meta.get("url"):
+        b.url = page.meta["url"]
+    if b.published is None and page.meta.get("published"):
+        b.published = find_datetime(page.meta["published"])[0]
     roles = {r.line: ("metadata" if r.reason in METADATA_REASONS else "remove") for r in b.removed.values()}
     roles.update({n: "caption" for c in captions for n in c.lines})
     roles.update({n: "keep" for block in body for n in block.lines})
     roles.update({n: "keep" for n in summary_lines})
     if title_line is not None:
         roles[title_line] = "metadata"
+    removed = _raw_removed(b, page, view, text)
     return Stripped(
         site=site,
         title=title,
@@ -514,10 +695,49 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None) -> Stripped:
         summary=summary,
         paragraphs=[p.text for p in body],
         captions=[c.text for c in captions],
-        removed=sorted(b.removed.values(), key=lambda r: r.line),
-        title_line=title_line,
+        removed=removed,
+        title_line=_raw_line(title_line, page, view),
         roles=roles,
+        shape=shape,
+        title_source=title_source,
+        view=lines,
     )
+
+
+def _header_field(b: _Builder, number: int, line: str, unit: Unit) -> None:
+    """An envelope field (Jina's ``URL Source:``, ``Published Time:``) or an HTML ``<title>``."""
+    if unit.field == "url_source":
+        b.url = b.url or line
+        b.remove(number, line, "url")
+    elif unit.field == "published_time":
+        b.published = b.published or find_datetime(line)[0]
+        b.remove(number, line, "dateline")
+    else:
+        b.remove(number, line, "title-tag" if unit.kind == "title-tag" else "header")
+
+
+def _raw_line(number: int | None, page: Page, view: _View) -> int | None:
+    if number is None:
+        return None
+    k = view.unit_of[number - 1]
+    return page.units[k].line if k is not None else None
+
+
+def _raw_removed(b: _Builder, page: Page, view: _View, text: str) -> list[Removed]:
+    """Removed lines by raw line number: text and Markdown lines as the scrape had them; html
+    blocks with their text at their element's source line."""
+    if page.shape == "text":
+        return sorted(b.removed.values(), key=lambda r: r.line)
+    raw = text.split("\n")
+    out = []
+    for number, entry in b.removed.items():
+        k = view.unit_of[number - 1]
+        if k is None:
+            continue
+        line = page.units[k].line
+        shown = raw[line - 1].strip() if page.shape == "markdown" and 0 < line <= len(raw) else entry.text
+        out.append(Removed(line=line, text=shown or entry.text, reason=entry.reason))
+    return sorted(out, key=lambda r: r.line)
 
 
 def _demote_date_banners(b: _Builder, title_line: int | None, first_line: int | None) -> None:

@@ -22,10 +22,13 @@ from pathlib import Path
 
 import ftfy
 
+from tasks.blocks import detect_shape
 from tasks.legacy import DECODERS, best_reading, is_syllable, syllable_score
 from tasks.models import Rejected, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# The file names vnclean reads from an input folder: plain text, crawler Markdown, saved HTML.
+INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 # ftfy's defaults are opinionated: keep curly quotes (Vietnamese news uses “ ”), let it undo
 # mojibake and fix C1 controls; we do HTML entities and NFC ourselves.
@@ -83,22 +86,26 @@ class Ingested:
     text: str  # normalised, same number of lines as the raw text
     raw_lines: list[str]  # decoded, not normalised (what the review report shows)
     fixes: list[str] = field(default_factory=list)
+    shape: str = "text"  # text | markdown | html (tasks.blocks.detect_shape)
 
 
 def doc_id_for(path: Path) -> str:
     """A document id from a file name that can never address anything outside the output folder.
 
-    A name that is already safe is its own id (the contract: the input file's stem); any other
-    gets the safe form plus a short hash of the real name, so "a b.txt" and "a_b.txt" differ.
+    A name that is already safe is its own id (the contract: the input file's stem; for a
+    Markdown or HTML scrape the whole name, so "a.txt", "a.md" and "a.html" stay apart); any
+    other gets the safe form plus a short hash of the real name, so "a b.txt" and "a_b.txt" differ.
 
     >>> doc_id_for(Path("input/000_63c0.txt"))
     '000_63c0'
+    >>> doc_id_for(Path("input/bao-so-3.html"))
+    'bao-so-3.html'
     >>> doc_id_for(Path("a/../b c;rm -rf.txt"))
     'b_c_rm_-rf-d44f82e8'
     >>> doc_id_for(Path("...txt"))
     '_..-b4d8a842'
     """
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    stem = path.name[: -len(path.suffix)] if path.suffix.lower() == ".txt" else path.name
     safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("_") or "_"
     if safe.startswith("."):
         safe = "_" + safe
@@ -106,6 +113,12 @@ def doc_id_for(path: Path) -> str:
     if safe == stem:
         return safe
     return f"{safe}-{hashlib.sha1(path.name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+
+
+def list_inputs(input_dir: Path) -> list[Path]:
+    """The scrapes in a folder (``*.txt``, ``*.md``, ``*.html`` …), in a stable order (re-runs
+    are byte-identical)."""
+    return sorted((p for p in input_dir.iterdir() if p.suffix.lower() in INPUT_SUFFIXES), key=lambda p: p.name)
 
 
 def vietnamese_ratio(text: str) -> float:
@@ -234,6 +247,9 @@ _COMPATIBILITY = {**{cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)},
                   **{ord(c): unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"}}
 
 
+_COMPATIBLE = re.compile("[\uff01-\uff5e\ufb00-\ufb06]")
+
+
 def _fix_eth(line: str) -> str:
     """"Ðà Nẵng" -> "Đà Nẵng": Đ/đ written as the Icelandic eth (cp1252 has Ð/ð where cp1258 has
     Đ/đ), only in words that then read as Vietnamese syllables ("Guðrún" stays)."""
@@ -243,16 +259,18 @@ def _fix_eth(line: str) -> str:
     return _ETH_WORD.sub(swap, line)
 
 
-def normalise_line(line: str) -> str:
+def normalise_line(line: str, entities: bool = True) -> str:
     """NFC, HTML entities, no zero-width characters, single ordinary spaces, no edge spaces;
-    fullwidth letters and ligatures as plain letters, Đ/đ typed as eth as Đ/đ."""
-    if "&" in line and _ENTITY.search(line):
+    fullwidth letters and ligatures as plain letters, Đ/đ typed as eth as Đ/đ. (An HTML page
+    keeps its entities, ``entities=False``: its parser reads them.)"""
+    if entities and "&" in line and _ENTITY.search(line):
         line = html.unescape(line)
     line = line.translate(_ZERO_WIDTH)
     line = _ODD_SPACES.sub(" ", line)
     line = unicodedata.normalize("NFC", line)
     if not line.isascii():
-        line = line.translate(_COMPATIBILITY)
+        if _COMPATIBLE.search(line):
+            line = line.translate(_COMPATIBILITY)
         if "Ð" in line or "ð" in line:
             line = _fix_eth(line)
     if not line.isascii():
@@ -260,9 +278,10 @@ def normalise_line(line: str) -> str:
     return _MULTI_SPACE.sub(" ", line).strip()
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, shape: str = "text") -> str:
     """Normalise every line; the result has exactly as many lines as ``text.splitlines()``."""
-    return "\n".join(normalise_line(line) for line in text.splitlines())
+    entities = shape != "html"
+    return "\n".join(normalise_line(line, entities) for line in text.splitlines())
 
 
 def ingest_bytes(data: bytes, path: Path, doc_id: str | None = None,
@@ -279,8 +298,9 @@ def ingest_bytes(data: bytes, path: Path, doc_id: str | None = None,
         return Rejected(id=doc_id, source=source, reason=err.reason, detail=err.detail)
     source.encoding = decoded.encoding
     raw_lines = decoded.text.splitlines()
-    return Ingested(id=doc_id, source=source, text=normalise(decoded.text), raw_lines=raw_lines,
-                    fixes=decoded.fixes)
+    shape = detect_shape(decoded.text, path.suffix)
+    return Ingested(id=doc_id, source=source, text=normalise(decoded.text, shape), raw_lines=raw_lines,
+                    fixes=decoded.fixes, shape=shape)
 
 
 def ingest_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Rejected:

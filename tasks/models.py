@@ -89,7 +89,8 @@ class Document(_Model):
     language: str
     site: str | None
     url: str | None
-    title: str
+    title: str | None  # null when the page states no title (see title_source)
+    title_source: str = "none"
     published: str | None
     credit: str | None
     summary: str | None

@@ -85,7 +85,7 @@ def ingest_step(max_bytes: int = DEFAULT_MAX_BYTES) -> Callable[[Work], None]:
 
 def strip_step(work: Work) -> None:
     assert work.ingested is not None
-    work.stripped = strip_boilerplate(work.ingested.text)
+    work.stripped = strip_boilerplate(work.ingested.text, shape=work.ingested.shape)
     s = work.stripped
     work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title)
 
@@ -93,7 +93,7 @@ def strip_step(work: Work) -> None:
 def repair_step(work: Work) -> None:
     s = work.stripped
     assert s is not None
-    work.repaired = repair_document(s.title, s.summary, s.paragraphs, s.captions)
+    work.repaired = repair_document(s.title or "", s.summary, s.paragraphs, s.captions)
 
 
 def translate_step(translator: Translator | None, load_error: str | None = None) -> Callable[[Work], None]:
@@ -120,11 +120,15 @@ def translate_step(translator: Translator | None, load_error: str | None = None)
 def build_document(work: Work) -> Document:
     ing, s, r = work.ingested, work.stripped, work.repaired
     assert ing is not None and s is not None and r is not None and work.translation is not None
+    translation = work.translation
+    if s.title is None and translation.title is not None:  # no title: no English title either
+        translation = translation.model_copy(update={"title": None})
     return Document(
         id=work.id, source=ing.source, language=work.language, site=s.site, url=s.url,
-        title=r.title, published=s.published, credit=s.credit, summary=r.summary,
+        title=r.title if s.title is not None else None, title_source=s.title_source,
+        published=s.published, credit=s.credit, summary=r.summary,
         paragraphs=r.paragraphs, captions=r.captions, removed=s.removed, repairs=r.repairs,
-        uncertain=r.uncertain, machine_translated=r.machine_translated, translation=work.translation,
+        uncertain=r.uncertain, machine_translated=r.machine_translated, translation=translation,
         pipeline_version=code_version(),
     )
 

@@ -48,7 +48,7 @@ def _document_section(work: Work) -> str:
             raw.append(f'<p class="rm"><span class="tag">{escape(removed[number])}</span>{escape(line)}</p>')
         else:
             raw.append(f"<p>{escape(line)}</p>")
-    vi = [f"<p><b>{_highlight(doc.title, doc.repairs, 'title', None)}</b></p>"]
+    vi = [f"<p><b>{_highlight(doc.title or '', doc.repairs, 'title', None)}</b></p>"]
     if doc.summary:
         vi.append(f"<p><i>{_highlight(doc.summary, doc.repairs, 'summary', None)}</i></p>")
     vi += [f"<p>{_highlight(p, doc.repairs, 'paragraphs', i)}</p>" for i, p in enumerate(doc.paragraphs)]
@@ -73,7 +73,7 @@ def _document_section(work: Work) -> str:
             f" · language {escape(doc.language)} · encoding {escape(str(doc.source.encoding))}"
             f" · MT score {mt.score:.2f}{' (flagged)' if mt.flagged else ''} · {len(doc.removed)} lines removed"
             f" · {len(doc.repairs)} repairs")
-    return (f'<h2 id="{escape(doc.id)}">{escape(doc.title)}</h2><div class="meta">{escape(doc.id)} · {meta}</div>'
+    return (f'<h2 id="{escape(doc.id)}">{escape(doc.title or "(no title)")}</h2><div class="meta">{escape(doc.id)} · {meta}</div>'
             + (f"<p>Uncertain, left as they are:</p><ul>{uncertain}</ul>" if uncertain else "")
             + '<div class="cols"><div class="raw"><h3>Raw scrape</h3>' + "".join(raw) + "</div>"
             + "<div><h3>Clean Vietnamese</h3>" + "".join(vi) + "</div>"
@@ -84,7 +84,7 @@ def render_report(works: list[Work]) -> str:
     done = [w for w in works if w.document is not None]
     others = [w for w in works if w.document is None]
     rows = "".join(
-        f'<tr><td><a href="#{escape(w.id)}">{escape(w.id)}</a></td><td>{escape(w.document.title[:90])}</td>'
+        f'<tr><td><a href="#{escape(w.id)}">{escape(w.id)}</a></td><td>{escape((w.document.title or "")[:90])}</td>'
         f"<td>{len(w.document.removed)}</td><td>{len(w.document.repairs)}</td>"
         f"<td>{escape(w.document.translation.status)}</td></tr>" for w in done)
     rows += "".join(
@@ -144,7 +144,7 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
             for u in tr.untranslated:
                 if u.language != "en":
                     notes.append(f"- not translated: {u.where}{'' if u.index is None else f' {u.index}'} is {u.language}")
-        label = w.document.title if w.document is not None else w.path
+        label = (w.document.title or w.path) if w.document is not None else w.path
         if not notes:
             quiet.append(w.id)
             continue

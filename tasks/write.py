@@ -44,8 +44,9 @@ def safe_child(output_dir: Path, *parts: str) -> Path:
     return path
 
 
-def _plain_text(title: str, summary: str | None, paragraphs: list[str], captions: list[str], photo: str) -> str:
-    blocks = [title, *([summary] if summary else []), *paragraphs, *(f"[{photo}] {c}" for c in captions)]
+def _plain_text(title: str | None, summary: str | None, paragraphs: list[str], captions: list[str],
+                photo: str) -> str:
+    blocks = [*([title] if title else []), *([summary] if summary else []), *paragraphs, *(f"[{photo}] {c}" for c in captions)]
     return "\n\n".join(blocks).rstrip() + "\n"
 
 

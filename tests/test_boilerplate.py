@@ -153,13 +153,15 @@ def test_caption_above_its_photo_agency_credit():
     assert s.paragraphs == ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu.", "Chính quyền địa phương đã mở các điểm tránh trú an toàn."]
 
 
-def test_page_without_title_keeps_its_first_paragraph():
+def test_page_without_title_has_none_and_keeps_its_first_paragraph():
     lead = ("Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo "
             "chiếm đoạt tài sản của nhiều người dân. Vụ việc đang được mở rộng điều tra.")
     s = strip_boilerplate(lead + "\n\nKết quả điều tra ban đầu cho thấy các bị can đã lập nhiều trang mạng giả.")
-    # the first sentence, cut at 25 words
-    assert s.title == "Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo chiếm đoạt…"
-    assert lead in (s.summary, *s.paragraphs) and s.removed == []
+    # no line of the page is its title: null, not a made-up one
+    assert s.title is None
+    assert s.title_source == "none"
+    assert lead in (s.summary, *s.paragraphs)
+    assert s.removed == []
 
 
 def test_profiles_are_validated(tmp_path):
@@ -199,7 +201,7 @@ def test_nothing_is_lost_from_any_mix_of_lines(lines):
     field, or listed in removed with a reason."""
     text = "\n".join(lines)
     s = strip_boilerplate(text)
-    kept = " ".join([s.title, s.summary or "", *s.paragraphs, *s.captions, s.url or ""]).casefold()
+    kept = " ".join([s.title or "", s.summary or "", *s.paragraphs, *s.captions, s.url or ""]).casefold()
     removed = {r.line for r in s.removed}
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip() and number not in removed:

@@ -120,10 +120,10 @@ def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # Prefect must not be started
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "notes.md").write_text("not a scrape", encoding="utf-8")
+    (tmp_path / "in" / "notes.docx").write_text("not a scrape", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0 and "No scrapes in" in " ".join(result.output.split())
-    result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in" / "notes.md"), "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in" / "notes.docx"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "is not a folder" in " ".join(result.output.split())  # rich wraps lines
 
 

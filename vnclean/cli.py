@@ -21,7 +21,7 @@ console = Console()
 
 @app.command()
 def run(
-    input: Annotated[Path, typer.Option("--input", "-i", help="folder of *.txt scrapes")] = Path("input"),
+    input: Annotated[Path, typer.Option("--input", "-i", help="folder of scrapes: *.txt, *.md, *.html")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
     chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, else 50)")] = None,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
@@ -45,9 +45,11 @@ def run(
     if require_translation and find_model() is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
-    files = sorted(input.glob("*.txt"))
+    from tasks.ingest import list_inputs
+    files = list_inputs(input)
     if not files:
-        console.print(f"No scrapes in {input}: vnclean reads the *.txt files of the folder. Prefect was not started.")
+        console.print(f"No scrapes in {input}: vnclean reads the *.txt, *.md and *.html files of the folder. "
+                      "Prefect was not started.")
         return
     if dry_run:
         plan = _plan(files, output, force)

@@ -1,0 +1,260 @@
+"""Strip pass 2, classify: which units are the article and which are the site around it.
+
+Generic signals only, thresholds in ``data/strip/classify.toml``:
+
+1. each unit alone (jusText's first pass): a unit mostly inside links is ``bad`` (navigation,
+   teaser, share bar); a unit that recurs on many pages of its site is ``bad`` (the site's
+   template); a short one is ``short``; a long one rich in Vietnamese stop words is ``good``, a
+   medium one ``near-good``, one poor in them ``bad``;
+2. context (jusText's second pass): ``short`` and ``near-good`` units take the class of their
+   nearest good or bad neighbours, so a short sentence inside the article survives and a menu
+   item outside it does not;
+3. position: the article is the contiguous run of units with the highest score (good units add
+   their words, bad ones subtract); what lies outside it is the site's, except for the title,
+   dateline and byline just above it and a credit just below it (the assembler looks there).
+
+:func:`classify` explains itself: each unit gets its class and, when it is furniture, a reason
+(``links``, ``site-template``, ``few-stopwords``, ``context``, ``outside-article``).
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tasks.blocks import Unit
+
+DATA = Path(__file__).parent / "data" / "strip"
+_PUNCT = ".,;:!?…\"'“”‘’()[]«»-–—/|*_#>"
+
+
+class Settings(BaseModel):
+    """The classifier's thresholds (see the comments in classify.toml for each one's reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_link_density: float = Field(ge=0, le=1)
+    length_low: int = Field(ge=1)
+    length_high: int = Field(ge=1)
+    stopwords_low: float = Field(ge=0, le=1)
+    stopwords_high: float = Field(ge=0, le=1)
+    max_heading_distance: int = Field(ge=0)
+    bad_penalty_min: float = Field(ge=0)
+    bad_weight: float = Field(ge=0)
+    lead_window: int = Field(ge=0)
+    tail_window: int = Field(ge=0)
+    template_min_pages: int = Field(ge=2)
+    template_max_words: int = Field(ge=1)
+
+
+@functools.cache
+def load_settings(path: Path = DATA / "classify.toml") -> Settings:
+    try:
+        return Settings.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except Exception as err:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(f"classifier settings {path} are invalid: {err}") from err
+
+
+@functools.cache
+def load_stopwords(path: Path = DATA / "stopwords_vi.txt") -> frozenset[str]:
+    words = frozenset(line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+                      if line.strip() and not line.startswith("#"))
+    if not words:
+        raise ValueError(f"{path} has no stop words: the classifier would call every text furniture")
+    return words
+
+
+def unit_key(text: str) -> str:
+    """Comparison key of a unit's text (templates, repetition): case-folded, single-spaced."""
+    return " ".join(text.casefold().split()).strip(_PUNCT + " ")
+
+
+def stopword_density(text: str, stopwords: frozenset[str]) -> float:
+    """Share of the words of ``text`` that are stop words.
+
+    >>> stopword_density("Chiều 7/9, bão số 3 đã đổ bộ vào Quảng Ninh.", load_stopwords()) > 0.2
+    True
+    >>> stopword_density("Hotline: 0901 234 567 - Email: toasoan@baomoi.vn", load_stopwords()) < 0.2
+    True
+    """
+    words = [w.strip(_PUNCT).lower() for w in text.split()]
+    words = [w for w in words if w]
+    return sum(1 for w in words if w in stopwords) / len(words) if words else 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    cls: str  # good | bad (after the context pass); "" for empty units
+    reason: str  # why a bad unit is furniture; "" for good ones
+    first: str  # the class of the first pass: good | near-good | short | bad
+    words: int
+    stop_density: float
+
+
+@dataclass(frozen=True)
+class Classified:
+    verdicts: list[Verdict]
+    start: int | None  # unit index where the article's main run starts (inclusive)
+    end: int | None  # ... and ends (inclusive); None, None when the page has no good unit
+
+    def outside(self, index: int, settings: Settings) -> bool:
+        """True when unit ``index`` lies outside the article and its lead/tail windows."""
+        if self.start is None or self.end is None:
+            return False
+        return index < self.start - settings.lead_window or index > self.end + settings.tail_window
+
+
+def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str], templates: frozenset[str]) -> tuple[str, str, int, float]:
+    text = unit.text
+    words = len(text.split())
+    density = stopword_density(text, stopwords)
+    if templates and words <= s.template_max_words and unit_key(text) in templates:
+        return "bad", "site-template", words, density
+    if unit.link_density > s.max_link_density:
+        return "bad", "links", words, density
+    if unit.kind in ("image", "code", "header", "title-tag") or unit.markup:
+        return "short", "", words, density
+    if len(text) < s.length_low:
+        return "short", "", words, density
+    if density >= s.stopwords_high and len(text) >= s.length_high:
+        return "good", "", words, density
+    if density >= s.stopwords_low:
+        return "near-good", "", words, density
+    return "bad", "few-stopwords", words, density
+
+
+def _neighbour(classes: list[str], order: range, ignore_neargood: bool) -> str:
+    for i in order:
+        cls = classes[i]
+        if cls in ("good", "bad"):
+            return cls
+        if cls == "near-good" and not ignore_neargood:
+            return cls
+    return "bad"
+
+
+def classify(units: list[Unit], settings: Settings | None = None, stopwords: frozenset[str] | None = None,
+             templates: frozenset[str] = frozenset(), anchor: int | None = None) -> Classified:
+    """Class and reason of every unit, and the article's main run (indexes into ``units``).
+
+    ``anchor`` is the unit of a title the page states (``# h1``, ``Title:``): the article starts
+    there, so the run is the best one starting at it, not a longer text elsewhere on the page
+    (a paywall notice, a comment thread)."""
+    s = settings or load_settings()
+    stops = stopwords if stopwords is not None else load_stopwords()
+    first: list[str] = []
+    reasons: list[str] = []
+    stats: list[tuple[int, float]] = []
+    for unit in units:
+        if not unit.text:
+            first.append("")
+            reasons.append("")
+            stats.append((0, 0.0))
+            continue
+        cls, reason, words, density = _first_pass(unit, s, stops, templates)
+        first.append(cls)
+        reasons.append(reason)
+        stats.append((words, density))
+    present = [i for i, cls in enumerate(first) if cls]
+    classes = {i: first[i] for i in present}
+    seq = [first[i] for i in present]
+    if "good" not in seq:  # a short page: its best units are the article, not nothing
+        seq = ["good" if cls == "near-good" else cls for cls in seq]
+    if "good" not in seq:
+        seq = ["good" if cls == "short" and _reads_as_sentence(units[i], stats[i], s) else cls
+               for cls, i in zip(seq, present)]
+    final = list(seq)
+    # jusText's context pass over the non-empty units: short first, then near-good
+    for k, cls in enumerate(seq):
+        if cls != "short":
+            continue
+        prev = _neighbour(seq, range(k - 1, -1, -1), True)
+        nxt = _neighbour(seq, range(k + 1, len(seq)), True)
+        if prev == nxt:
+            final[k] = prev
+        elif _sentence_next_to_good(k, seq, units[present[k]], stats[present[k]], s):
+            final[k] = "good"
+        elif (prev == "bad" and _neighbour(seq, range(k - 1, -1, -1), False) == "near-good") or (
+                nxt == "bad" and _neighbour(seq, range(k + 1, len(seq)), False) == "near-good"):
+            final[k] = "good"
+        else:
+            final[k] = "bad"
+    for k, cls in enumerate(seq):
+        if cls != "near-good":
+            continue
+        prev = _neighbour(seq, range(k - 1, -1, -1), True)
+        nxt = _neighbour(seq, range(k + 1, len(seq)), True)
+        final[k] = "bad" if prev == nxt == "bad" else "good"
+    for k, i in enumerate(present):
+        classes[i] = final[k]
+        if final[k] == "bad" and not reasons[i]:
+            reasons[i] = "context"
+    start, end = _main_run(present, classes, stats, s)
+    if anchor is not None:
+        start, end = _run_from(anchor, present, classes, stats, s) or (start, end)
+    verdicts = []
+    for i, unit in enumerate(units):
+        if not unit.text:
+            verdicts.append(Verdict("", "", "", 0, 0.0))
+            continue
+        cls, reason = classes[i], reasons[i] if classes[i] == "bad" else ""
+        if start is not None and end is not None and not start <= i <= end and cls == "good":
+            cls, reason = "bad", "outside-article"
+        verdicts.append(Verdict(cls, reason, first[i], *stats[i]))
+    return Classified(verdicts, start, end)
+
+
+_SENTENCE_END = (".", "!", "?", "…", ".\"", ".”", "?”", "!”", ":")
+
+
+def _sentence_next_to_good(k: int, seq: list[str], unit: Unit, stat: tuple[int, float], s: Settings) -> bool:
+    """A short unit that reads as a sentence (ends like one, or continues one in lower case) and
+    touches a good unit: the last short paragraph of an article, not a menu item."""
+    touching = (k > 0 and seq[k - 1] == "good") or (k + 1 < len(seq) and seq[k + 1] == "good")
+    return touching and _reads_as_sentence(unit, stat, s)
+
+
+def _reads_as_sentence(unit: Unit, stat: tuple[int, float], s: Settings) -> bool:
+    words, density = stat
+    if words < 4 or density < s.stopwords_low or unit.kind in ("image", "header", "title-tag"):
+        return False
+    return unit.text.endswith(_SENTENCE_END) or unit.text[:1].islower()
+
+
+def _gain(i: int, classes: dict[int, str], stats: list[tuple[int, float]], s: Settings) -> float:
+    words = stats[i][0]
+    return words if classes[i] == "good" else -max(s.bad_penalty_min, words * s.bad_weight)
+
+
+def _run_from(anchor: int, present: list[int], classes: dict[int, str], stats: list[tuple[int, float]],
+              s: Settings) -> tuple[int, int] | None:
+    """The best run that starts at the first good unit after ``anchor``."""
+    after = [i for i in present if i > anchor]
+    first = next((i for i in after if classes[i] == "good"), None)
+    if first is None:
+        return None
+    best, best_end, total = 0.0, None, 0.0
+    for i in after:
+        if i < first:
+            continue
+        total += _gain(i, classes, stats, s)
+        if total > best:
+            best, best_end = total, i
+    return (first, best_end) if best_end is not None else None
+
+
+def _main_run(present: list[int], classes: dict[int, str], stats: list[tuple[int, float]],
+              s: Settings) -> tuple[int | None, int | None]:
+    """Kadane's maximum-sum run over the non-empty units (good: +words; bad: -penalty)."""
+    best, best_span = 0.0, (None, None)
+    total, begin = 0.0, None
+    for i in present:
+        gain = _gain(i, classes, stats, s)
+        if total <= 0:
+            total, begin = 0.0, i
+        total += gain
+        if total > best:
+            best, best_span = total, (begin, i)
+    return best_span

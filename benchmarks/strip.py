@@ -103,8 +103,8 @@ def load_corpus(folder: Path = CORPUS) -> list[Page]:
         raw = path.with_suffix(".html").read_text(encoding="utf-8") if shape == "html" else "\n".join(lines)
         origin = head.get("origin", "-")
         pages.append(Page(path.stem, origin, _site(head.get("site", ""), origin), shape, raw, rows,
-                          numbers, expect, heldout=head.get("split", "") == "heldout",
-                          excerpt="first ~2,000 characters" in head.get("site", "")))
+                          numbers, expect, heldout=head.get("split", "").startswith("heldout"),
+                          excerpt=head.get("split", "").startswith("excerpt")))
     return pages
 
 
@@ -282,7 +282,8 @@ def pages_per_second(pages: list[Page], docs: int) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=200, help="pages timed per system (jusText, trafilatura: a quarter)")
-    ap.add_argument("--show", action="store_true", help="print each page's failures")
+    ap.add_argument("--show", action="store_true", help="print each page's failures (not the held-out pages')")
+    ap.add_argument("--show-heldout", action="store_true", help="... the held-out pages' too (they stop being unseen)")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="folder of labelled pages")
     ap.add_argument("--include-excerpts", action="store_true", help="also the older ~2,000-character excerpts")
     args = ap.parse_args()
@@ -307,7 +308,7 @@ def main() -> None:
     if args.show:
         for page in pages:
             why = results["vnclean"][1][page.name]
-            if why:
+            if why and (args.show_heldout or not page.heldout):
                 print(f"\n{page.name} ({page.shape}{', held out' if page.heldout else ''}):")
                 for line in why[:12]:
                     print("   " + line)

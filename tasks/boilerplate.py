@@ -575,6 +575,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     captions: list[Block] = []
     caption_pending = False
     tail_reason: str | None = None  # set once the article has ended
+    after_credit = False  # a credit line after the text: only good units may follow
     for index, raw in enumerate(lines):
         number = index + 1
         line = raw.strip()
@@ -609,15 +610,21 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             continue
         caption_pending = False
         if index not in outside and _metadata_line(b, number, line):
+            if body_started and b.removed[number].reason == "credit":
+                after_credit = True  # "Theo TTXVN", "Nguồn: X" closes the article's text
             continue
         if u is not None and u.kind == "figcaption" and index not in outside:
             captions.append(Block(line, [number]))
             continue
         block = rules.block.reason(line)
-        if block and _few_words(line, 8) and (title is not None):
-            tail_reason = block
-            b.remove(number, line, block)
-            continue
+        if block and _few_words(line, 8):
+            if body_started or (title is not None and block != "comments"):
+                tail_reason = block
+                b.remove(number, line, block)
+                continue
+            if block == "comments":  # a comment counter above the article: that line only
+                b.remove(number, line, block)
+                continue
         if tail_reason is not None:
             if title is not None and _key(line) == title_key:
                 b.remove(number, line, "duplicate")
@@ -648,6 +655,14 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             else:
                 pre_title.append(Block(line, [number], glued))
             continue
+        if body and any(p.match(line) for p in rules.summary_prefixes):
+            # "(NLĐO) - …", "VTV.vn - …": a publisher's lead prefix once the article's text has
+            # begun opens another article's sapo (a teaser), not this article's
+            b.remove(number, line, "teaser")
+            continue
+        if after_credit and (k := view.unit_of[index]) is not None and classified.verdicts[k].cls != "good":
+            b.remove(number, line, "after-end")
+            continue
         if not body_started and title is not None and _few_words(line, 3) and not _ends_sentence(line):
             b.remove(number, line, "section-label")
             continue
@@ -659,7 +674,13 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             kept = line[: marker.start()]
             line = kept if kept.endswith(tuple(_TERMINAL)) else kept + "."
             tail_reason = "after-end"
-        body.append(Block(line, [number], glued))
+        previous = unit(index - 1) if index > 0 else None
+        if (previous is not None and previous.continues and body and body[-1].lines[-1] == number - 1
+                and page.shape != "text"):
+            # the next line of the same Markdown/HTML paragraph (a soft line break): one paragraph
+            body[-1] = Block(f"{body[-1].text} {line}", body[-1].lines + [number], glued)
+        else:
+            body.append(Block(line, [number], glued))
         body_started = body_started or not _few_words(line, 11)
 
     if title is None and title_index is not None:  # the title line itself was a header field

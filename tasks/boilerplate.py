@@ -418,7 +418,7 @@ def _stated_titles(meta: dict[str, str]) -> list[tuple[str, str]]:
 
 def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] | None = None,
                   window: range | None = None, blocked: frozenset[int] = frozenset(),
-                  url: str | None = None) -> tuple[int | None, str]:
+                  url: str | None = None, text_starts: int | None = None) -> tuple[int | None, str]:
     """The title's line index and why it was chosen.
 
     In order: a line the page states as its title (``h1``, ``title-header``, ``og:title``,
@@ -476,7 +476,11 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
     repeated = [c for c in candidates if keys[_key(lines[c[1]].strip())] > 1 and _words(lines[c[1]]) >= 4]
     if repeated:
         return repeated[0][1], "repeated"
-    return candidates[0][1], "first-title-like"
+    # a title precedes the article's text: a title-like line after it is a caption or subheading
+    before_text = [c for c in candidates if text_starts is None or c[1] <= text_starts]
+    if before_text:
+        return before_text[0][1], "first-title-like"
+    return None, "none"
 
 
 def _stated_title_unit(page: Page) -> int | None:
@@ -558,13 +562,15 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
                 blocked.add(index)
         if classified.outside(k, settings):
             outside.add(index)
+    first_good = 0
     if classified.start is not None:
         first_good = next(i for i, k in enumerate(view.unit_of) if k == classified.start)
-        window = range(max(0, first_good - settings.lead_window), first_good + 4)
+        window = range(max(0, first_good - settings.lead_window), first_good + 8)
     else:
         window = None
     url_hint = page.meta.get("url") or next((ln for ln in lines[:40] if _URL_LINE.match(ln)), None)
-    title_index, title_source = _choose_title(lines, rules, page.meta, window, frozenset(blocked), url_hint)
+    title_index, title_source = _choose_title(lines, rules, page.meta, window, frozenset(blocked), url_hint,
+                                              first_good if classified.start is not None else None)
     body_started = False
 
     title: str | None = None

@@ -28,6 +28,7 @@ from tasks.pipeline import (
     Work,
     code_version,
     ingest_step,
+    learn_templates,
     repair_step,
     run_stage,
     strip_step,
@@ -35,6 +36,7 @@ from tasks.pipeline import (
     write_setaside,
     write_step,
 )
+from tasks.templates import TEMPLATES_FILE
 from tasks.translate import MISSING_MODEL, load_translator
 from tasks.write import atomic_write, output_lock
 from vnclean import progress
@@ -110,9 +112,16 @@ def ingest_task(paths: list[str], label: str, max_bytes: int = DEFAULT_MAX_BYTES
     return works
 
 
+@task(task_run_name="learn-site-templates", cache_policy=NO_CACHE)
+def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    pages = learn_templates(paths, Path(output_dir) / TEMPLATES_FILE, max_bytes)
+    get_run_logger().info("site templates: %d pages with a site recorded", pages)
+    return pages
+
+
 @task(task_run_name="strip-{label}", cache_policy=NO_CACHE)
-def strip_task(works: list[Work], label: str) -> list[Work]:
-    run_stage(works, "strip", strip_step)
+def strip_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
+    run_stage(works, "strip", strip_step(Path(output_dir) / TEMPLATES_FILE))
     _log_stage("strip", works)
     return works
 
@@ -271,6 +280,8 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         if plan.skipped:
             logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
                         len(plan.skipped))
+        if plan.todo:
+            learn_templates_task(plan.todo, str(out), max_bytes)
         works_done = _run_chunks(plan.todo, out, chunk_size, max_bytes)
         manifest.record([(w.path, (w.ingested or w.rejected).source.sha256 if (w.ingested or w.rejected) else "",
                           _outcome(w), w.id)
@@ -317,7 +328,7 @@ def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: 
         chunk = files[i:i + size]
         label = chunk_label([Path(p) for p in chunk])
         stages = [("ingest", ingest_task.submit(chunk, label, max_bytes))]
-        stages.append(("strip", strip_task.submit(stages[-1][1], label)))
+        stages.append(("strip", strip_task.submit(stages[-1][1], label, str(out))))
         stages.append(("repair", repair_task.submit(stages[-1][1], label)))
         stages.append(("translate", translate_task.submit(stages[-1][1], label, memory)))
         stages.append(("write", write_task.submit(stages[-1][1], label, str(out))))

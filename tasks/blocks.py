@@ -19,6 +19,7 @@ Nothing is lost: every non-blank raw line of a text or Markdown scrape is in exa
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -134,6 +135,7 @@ _UNSAFE_SCHEME = re.compile(r"(?<=\]\()(?:javascript|vbscript|data|file):", re.I
 _LEAF = frozenset({"paragraph", "heading", "lheading", "trow", "code_block", "fence", "html_block", "hr"})
 _BLOCKS = _LEAF | {"bullet_list", "ordered_list", "list_item", "blockquote", "table", "thead", "tbody",
                    "tcell"}
+_SPACE_BEFORE_PUNCT = re.compile(r"^ +(?=[,.;:!?…)])")
 _CONTAINER_KIND = {"list_item": "item", "blockquote": "quote"}
 
 
@@ -183,9 +185,11 @@ def read_markdown(text: str) -> Page:
                 meta.setdefault("h1", unit.text)
     units = []
     for index, unit in enumerate(slots):
+        line = raw[index].strip()
         if unit is None:  # blank, or markup only: a thematic break, a setext underline, a table rule
-            line = raw[index].strip()
             unit = Unit("", index + 1, "markup" if line else "line", markup=line)
+        elif not unit.text and not unit.markup and line:  # "[ ](javascript:;)": links with no text
+            unit = dataclasses.replace(unit, markup=line)
         units.append(unit)
     if "h1" not in meta:
         for unit in units:
@@ -247,6 +251,7 @@ class _MarkdownReader:
             self.units[number] = unit
 
     def inline(self, node: Node, lines: dict[int, _Line], line: int, in_link: bool, cells: bool) -> int:
+        after_markup = False
         for child in node.children:
             name = child.name
             if child.srcmap:
@@ -254,6 +259,10 @@ class _MarkdownReader:
             acc = lines.setdefault(line, _Line())
             if name == "text":
                 piece = str(child.meta.get("content", ""))
+                if after_markup:
+                    # crawlers write "<em>Xin hãy tin em</em>," as "_Xin hãy tin em_ ,": the space
+                    # before the punctuation is the crawler's, not the page's
+                    piece = _SPACE_BEFORE_PUNCT.sub("", piece, count=1)
                 acc.parts.append(piece)
                 if in_link:
                     acc.link_chars += len(" ".join(piece.split()))
@@ -276,6 +285,7 @@ class _MarkdownReader:
                 line = self.inline(child, lines, line, in_link, cells)
             elif name != "html_inline":
                 line = self.inline(child, lines, line, in_link, cells)
+            after_markup = name in ("em", "strong", "link")
         return line
 
 

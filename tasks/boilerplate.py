@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tasks.blocks import Page, Unit, detect_shape, read_page
 from tasks.classify import Classified, Settings, classify, load_settings
 from tasks.models import Removed
 from tasks.sentences import split_sentences
+from tasks.templates import site_of
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
 
@@ -521,14 +523,14 @@ _IMAGE_CAPTION_WORDS = 5
 
 
 def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str | None = None,
-                      suffix: str = "", templates: frozenset[str] = frozenset(),
+                      suffix: str = "", templates: Callable[[str | None], frozenset[str]] | None = None,
                       settings: Settings | None = None) -> Stripped:
     """Split a normalised scrape into title, metadata, paragraphs and captions, recording removals.
 
     The passes: shape -> units (:mod:`tasks.blocks`), classify (:mod:`tasks.classify`: links,
     stop words, length, context, the article's main run, the site's template), title and
-    metadata, captions, assembly (this module). ``templates`` are the unit keys this page's site
-    repeats on many pages (:mod:`tasks.templates`).
+    metadata, captions, assembly (this module). ``templates`` gives the unit keys a site repeats
+    on many pages (:meth:`tasks.templates.TemplateStore.template`), given the page's site.
     """
     profiles = profiles or load_profiles()
     settings = settings or load_settings()
@@ -538,7 +540,8 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     units = page.units
     site = profiles.detect(text)
     rules = profiles.rules_for(site)
-    classified = classify(units, settings, templates=templates, anchor=_stated_title_unit(page))
+    template = templates(site_of(page, text, site)) if templates is not None else frozenset()
+    classified = classify(units, settings, templates=template, anchor=_stated_title_unit(page))
     b = _Builder()
     lines = view.lines
     n_lines = len(lines)
@@ -588,7 +591,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
         u = unit(index)
         if not line:
             if u is not None and u.markup:
-                b.remove(number, u.markup, "markup")
+                b.remove(number, u.markup, "links" if u.links else "markup")
             else:
                 caption_pending = False
             continue

@@ -46,6 +46,7 @@ class Settings(BaseModel):
     lead_window: int = Field(ge=0)
     tail_window: int = Field(ge=0)
     template_min_pages: int = Field(ge=2)
+    template_min_share: float = Field(ge=0, le=1)
     template_max_words: int = Field(ge=1)
 
 

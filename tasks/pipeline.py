@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.boilerplate import Stripped, strip_boilerplate
+from tasks.boilerplate import Stripped, load_profiles, strip_boilerplate
 from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, ingest_file
 from tasks.langid import detect_language
 from tasks.models import Document, Failed, Rejected, Translation
 from tasks.repair import Repaired, repair_document
+from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
 from tasks.translate import Translator, translate_document
 from tasks.write import write_document, write_failed, write_rejected
 
@@ -83,11 +84,40 @@ def ingest_step(max_bytes: int = DEFAULT_MAX_BYTES) -> Callable[[Work], None]:
     return step
 
 
-def strip_step(work: Work) -> None:
-    assert work.ingested is not None
-    work.stripped = strip_boilerplate(work.ingested.text, shape=work.ingested.shape)
-    s = work.stripped
-    work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title)
+def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Read every page of a run once more and record, per site, the short units it has, so that
+    stripping knows each site's template from all its pages (this run's and earlier runs').
+    Returns how many pages were recorded (pages with no site are not)."""
+    profiles = load_profiles()
+    seen = []
+    for path in paths:
+        try:
+            result = ingest_file(Path(path), max_bytes)
+            if isinstance(result, Ingested):
+                page = seen_page(path, result.text, result.shape, profiles.detect(result.text))
+                if page is not None:
+                    seen.append(page)
+        except Exception:  # noqa: BLE001 - a page that cannot be read has no template to give
+            continue
+    store = TemplateStore(store_path)
+    try:
+        store.record(seen)
+    finally:
+        store.close()
+    return len(seen)
+
+
+def strip_step(store_path: Path | None = None) -> Callable[[Work], None]:
+    """Strip one document, with its site's template when ``store_path`` names a template store."""
+    store = TemplateStore(store_path) if store_path is not None and store_path.exists() else None
+
+    def step(work: Work) -> None:
+        assert work.ingested is not None
+        work.stripped = strip_boilerplate(work.ingested.text, shape=work.ingested.shape,
+                                          templates=store.template if store is not None else None)
+        s = work.stripped
+        work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title or "")
+    return step
 
 
 def repair_step(work: Work) -> None:
@@ -153,8 +183,10 @@ def process_chunk(paths: list[str], output_dir: Path, translator: Translator | N
                   max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
     """All five stages over a chunk, without Prefect (tests, benchmarks, library users)."""
     works = [Work(path=p) for p in paths]
+    store = output_dir / TEMPLATES_FILE
+    learn_templates(paths, store, max_bytes)
     run_stage(works, "ingest", ingest_step(max_bytes))
-    run_stage(works, "strip", strip_step)
+    run_stage(works, "strip", strip_step(store))
     run_stage(works, "repair", repair_step)
     run_stage(works, "translate", translate_step(translator))
     run_stage(works, "write", write_step(output_dir))

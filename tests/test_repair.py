@@ -129,8 +129,9 @@ def test_generated_garbled_set_precision_recall_and_no_false_repairs():
 
 
 def test_real_clean_pages_are_not_flagged_and_get_no_repairs():
-    """Human-edited pages from 9 sites (tests/data/strip), one with French-style "nhận xét :"
-    spacing and several about foreign subjects: no flag, no repair."""
+    """Human-edited pages from the labelled corpus (tests/data/strip), one with French-style
+    "nhận xét :" spacing, several about foreign subjects, crawler Markdown that writes "_em_ ,":
+    no flag, and no repair but of the typos a page really has."""
     import sys
     from pathlib import Path
 
@@ -138,8 +139,10 @@ def test_real_clean_pages_are_not_flagged_and_get_no_repairs():
     import repair as bench
 
     pages = bench.real_clean_pages()
-    assert len(pages) >= 9
-    assert [(name, score, n) for name, score, n in pages if score >= 0.2 or n] == []
+    assert len(pages) >= 30
+    # htpldn-1 has two typos of its own ("các các", "chính sách ."): both repaired, rightly
+    known_typos = {"htpldn-1": 2}
+    assert [(name, score, n) for name, score, n in pages if score >= 0.2 or n != known_typos.get(name, 0)] == []
 
 
 def test_name_consistency_repairs_one_variant_and_lists_a_disputed_one_once_per_occurrence():

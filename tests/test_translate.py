@@ -192,7 +192,7 @@ def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_mode
 
     translator.translate_texts = flaky
     work = Work(path=str(seed_paths[0]), ingested=ingest_file(seed_paths[0]))
-    run_stage([work], "strip", strip_step)
+    run_stage([work], "strip", strip_step())
     run_stage([work], "repair", repair_step)
     run_stage([work], "translate", translate_step(translator))
     assert len(calls) == 2 and work.translation.status == "ok" and work.failed is None

@@ -1,0 +1,195 @@
+"""The strip stage on the shapes real scrapers save (crawler Markdown, saved HTML, full-page
+text), on pages written here in those shapes, and the site templates learned from a batch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.blocks import detect_shape, read_markdown
+from tasks.boilerplate import strip_boilerplate
+from tasks.ingest import ingest_bytes
+from tasks.pipeline import learn_templates
+from tasks.templates import TemplateStore
+
+BODY = [
+    "Chiều 7/9, bão số 3 đã đổ bộ vào các tỉnh ven biển Quảng Ninh và Hải Phòng với sức gió mạnh cấp 12, "
+    "giật cấp 15, khiến nhiều cây xanh bị quật đổ và hàng nghìn ngôi nhà bị tốc mái.",
+    "Theo Ban chỉ đạo phòng chống thiên tai, các địa phương đã sơ tán hơn 50.000 người dân ra khỏi vùng "
+    "nguy hiểm trước khi bão vào, đồng thời cấm tàu thuyền ra khơi từ sáng ngày 6/9.",
+    "Tại thành phố Hạ Long, lực lượng cứu hộ đang khẩn trương dọn dẹp các tuyến đường bị cây đổ chắn ngang "
+    "để bảo đảm giao thông cho người dân đi lại trong những ngày tới.",
+]
+TITLE = "Bão số 3 đổ bộ vào Quảng Ninh và Hải Phòng"
+
+JINA = f"""Title: {TITLE} - Báo Thời Tiết
+URL Source: https://baothoitiet.vn/bao-so-3-do-bo-vao-quang-ninh-va-hai-phong-123456.html
+Published Time: 2024-09-07T18:30:00+07:00
+Markdown Content:
+* [Trang chủ](https://baothoitiet.vn/)
+* [Thời sự](https://baothoitiet.vn/thoi-su)
+* [Thế giới](https://baothoitiet.vn/the-gioi)
+* [Kinh tế](https://baothoitiet.vn/kinh-te)
+
+[ ](javascript:;) [ ](javascript:; "Chia sẻ facebook")
+
+# {TITLE}
+
+{BODY[0]}
+
+![Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9](https://img.baothoitiet.vn/a.jpg)
+
+{BODY[1]}
+{BODY[2]}
+
+## Tin liên quan
+
+## [Miền Bắc mưa lớn kéo dài đến hết tuần](https://baothoitiet.vn/mien-bac-mua-lon-456.html)
+
+[![Miền Bắc mưa lớn](https://img.baothoitiet.vn/b.jpg)](https://baothoitiet.vn/mien-bac-mua-lon-456.html)
+
+* [Giới thiệu](https://baothoitiet.vn/gioi-thieu) * [Liên hệ](https://baothoitiet.vn/lien-he)
+
+© Bản quyền thuộc về Báo Thời Tiết. Giấy phép số 123/GP-BTTTT.
+"""
+
+
+def test_crawler_markdown_page():
+    assert detect_shape(JINA) == "markdown"
+    s = strip_boilerplate(JINA)
+    assert s.shape == "markdown"
+    assert s.title == TITLE
+    assert s.title_source == "h1"
+    assert s.url == "https://baothoitiet.vn/bao-so-3-do-bo-vao-quang-ninh-va-hai-phong-123456.html"
+    assert s.published == "2024-09-07T18:30:00+07:00"
+    assert [s.summary, *s.paragraphs] == [BODY[0], f"{BODY[1]} {BODY[2]}"] or s.paragraphs == [
+        BODY[0], f"{BODY[1]} {BODY[2]}"]
+    assert s.captions == ["Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9"]
+    reasons = {r.text: r.reason for r in s.removed}
+    assert reasons["* [Thời sự](https://baothoitiet.vn/thoi-su)"] == "links"
+    assert reasons['[ ](javascript:;) [ ](javascript:; "Chia sẻ facebook")'] == "links"
+    teaser = "## [Miền Bắc mưa lớn kéo dài đến hết tuần](https://baothoitiet.vn/mien-bac-mua-lon-456.html)"
+    assert teaser in reasons
+
+
+def test_markdown_loses_no_line():
+    """Every non-blank raw line of a Markdown scrape is the title, body, a caption, metadata or removed."""
+    s = strip_boilerplate(JINA)
+    raw = JINA.split("\n")
+    placed = set(s.roles)
+    for number, line in enumerate(raw, 1):
+        if line.strip():
+            assert number in placed, (number, line)
+    removed = {r.line for r in s.removed}
+    kept = {n for n, role in s.roles.items() if role in ("keep", "caption")}
+    assert not removed & kept
+
+
+def test_markdown_reader_reduces_links_and_images_to_their_text():
+    page = read_markdown("* [Thời sự](https://a.vn/ts)\n\n## [Bài khác](https://a.vn/x)\n"
+                         "Mưa **to** ở [Hà Nội](https://a.vn/hn).\n[![Ảnh](a.jpg)](https://a.vn/y)")
+    units = [(u.kind, u.text, u.link_chars) for u in page.units if u.text]
+    assert units == [("item", "Thời sự", 7), ("heading", "Bài khác", 8), ("paragraph", "Mưa to ở Hà Nội.", 6),
+                     ("image", "Ảnh", 3)]
+
+
+HTML = f"""<!DOCTYPE html><html><head><title>{TITLE} | Báo Thời Tiết</title>
+<meta property="og:url" content="https://baothoitiet.vn/bao-so-3-123456.html">
+<meta property="article:published_time" content="2024-09-07T18:30:00+07:00">
+<script>var ads = "Quảng cáo";</script><style>p {{ color: red }}</style></head>
+<body><header><ul><li><a href="/">Trang chủ</a></li><li><a href="/thoi-su">Thời sự</a></li>
+<li><a href="/the-gioi">Thế giới</a></li><li><a href="/kinh-te">Kinh tế</a></li></ul>
+<div class="login">Đăng nhập</div></header>
+<article><h1>{TITLE}</h1><p class="date">Thứ bảy, 07/09/2024 18:30</p>
+<p>{BODY[0]}</p>
+<figure><img src="a.jpg" alt=""><figcaption>Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9.</figcaption></figure>
+<p>{BODY[1]}</p><p>{BODY[2]}</p><div style="display:none">Nội dung ẩn không được hiện ra.</div></article>
+<aside><h3>Tin liên quan</h3><ul><li><a href="/x">Miền Bắc mưa lớn kéo dài đến hết tuần</a></li>
+<li><a href="/y">Giá xăng giảm mạnh từ chiều nay</a></li></ul></aside>
+<footer><p>© Bản quyền thuộc về Báo Thời Tiết. Giấy phép số 123/GP-BTTTT.</p></footer></body></html>"""
+
+
+@pytest.mark.parametrize("flattened", [False, True])
+def test_saved_html_page(flattened):
+    page = HTML.replace("\n", "") if flattened else HTML
+    ingested = ingest_bytes(page.encode("utf-8"), Path("bao-so-3.html"))
+    assert ingested.shape == "html"
+    s = strip_boilerplate(ingested.text, shape=ingested.shape)
+    assert s.title == TITLE
+    assert s.published == "2024-09-07T18:30:00+07:00"
+    assert s.url == "https://baothoitiet.vn/bao-so-3-123456.html"
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+    assert s.captions == ["Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9."]
+    text = " ".join([s.title or "", s.summary or "", *s.paragraphs, *s.captions])
+    for gone in ("Quảng cáo", "Thời sự", "Đăng nhập", "Nội dung ẩn", "Giá xăng", "Giấy phép"):
+        assert gone not in text
+
+
+def test_html_entities_are_read_by_the_parser_not_before_it():
+    page = "<html><body><h1>A &lt;b&gt; B</h1><p>" + BODY[0].replace(",", " &amp;", 1) + "</p></body></html>"
+    ingested = ingest_bytes(page.encode("utf-8"), Path("x.html"))
+    s = strip_boilerplate(ingested.text, shape=ingested.shape)
+    assert s.title == "A <b> B"
+    assert "&" in s.paragraphs[0] + (s.summary or "")
+
+
+def test_title_is_null_when_the_page_states_none():
+    s = strip_boilerplate("\n\n".join(BODY))
+    assert s.title is None
+    assert s.title_source == "none"
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+
+
+def test_title_closest_to_the_url_slug_among_the_lines_above_the_text():
+    page = "\n".join(["https://baothoitiet.vn/bao-so-3-do-bo-vao-quang-ninh-va-hai-phong-123456.html",
+                      "Thời tiết hôm nay ở miền Bắc", TITLE, *BODY])
+    s = strip_boilerplate(page)
+    assert s.title == TITLE
+    assert s.title_source == "url-slug"
+
+
+def _site_page(n: int, quote: str | None = None) -> str:
+    """A page of one site: its menu, its promo sentence and footer, and an article of its own."""
+    body = [f"Bài số {n}: {BODY[n % 3]}", BODY[(n + 1) % 3]]
+    if quote:
+        body.insert(1, quote)
+    return "\n\n".join([
+        f"https://baomoi.example.vn/bai-{n}-{'abcdefgh'[n]}.html",
+        "Trang chủ", "Thời sự", f"Tin số {n} trong ngày về thời tiết cả nước", *body,
+        "Mời quý vị và các bạn gửi tin bài, ảnh, video về cho chúng tôi qua hộp thư của tòa soạn để cùng "
+        "chia sẻ thông tin hữu ích với cộng đồng bạn đọc trên cả nước.",
+        "Tòa soạn: 12 Lý Thường Kiệt, Hoàn Kiếm, Hà Nội. Điện thoại: 024 3825 0000.",
+    ])
+
+
+def test_site_template_learned_from_a_batch(tmp_path):
+    quote = ("“Chúng tôi sẽ tiếp tục theo dõi sát diễn biến của thời tiết và sẵn sàng các phương án ứng phó "
+             "với mọi tình huống xấu có thể xảy ra”, ông Nguyễn Văn An cho biết.")
+    paths = []
+    for n in range(4):
+        path = tmp_path / f"page{n}.txt"
+        path.write_text(_site_page(n, quote if n < 2 else None), encoding="utf-8")
+        paths.append(str(path))
+    store_path = tmp_path / "_templates.sqlite"
+    assert learn_templates(paths, store_path) == 4
+    store = TemplateStore(store_path)
+    alone = strip_boilerplate(Path(paths[0]).read_text(encoding="utf-8"))
+    learned = strip_boilerplate(Path(paths[0]).read_text(encoding="utf-8"), templates=store.template)
+    promo = "Mời quý vị và các bạn gửi tin bài"
+    assert any(p.startswith(promo) for p in alone.paragraphs)  # a fine sentence on one page
+    assert not any(p.startswith(promo) for p in learned.paragraphs)  # the site's, on all four
+    assert {r.reason for r in learned.removed if r.text.startswith(promo)} == {"site-template"}
+    # a sentence that two of the site's articles quote is the articles' own
+    assert quote in learned.paragraphs
+    store.close()
+
+
+def test_a_page_read_again_replaces_its_record(tmp_path):
+    path = tmp_path / "page.txt"
+    path.write_text(_site_page(1), encoding="utf-8")
+    store_path = tmp_path / "_templates.sqlite"
+    for _ in range(3):
+        learn_templates([str(path)], store_path)
+    store = TemplateStore(store_path)
+    assert store.template("baomoi.example.vn") == frozenset()  # one page, read three times
+    store.close()

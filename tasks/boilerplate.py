@@ -328,7 +328,8 @@ class _Builder:
         self.credit: str | None = None
 
     def remove(self, number: int, text: str, reason: str) -> None:
-        self.removed.setdefault(number, Removed(line=number, text=text, reason=reason))
+        if number not in self.removed:  # built without validation: line, text and reason are known good
+            self.removed[number] = Removed.model_construct(line=number, text=text, reason=reason)
 
 
 def _metadata_line(b: _Builder, number: int, text: str) -> bool:
@@ -766,7 +767,7 @@ def _raw_removed(b: _Builder, page: Page, view: _View, text: str) -> list[Remove
             continue
         line = page.units[k].line
         shown = raw[line - 1].strip() if page.shape == "markdown" and 0 < line <= len(raw) else entry.text
-        out.append(Removed(line=line, text=shown or entry.text, reason=entry.reason))
+        out.append(Removed.model_construct(line=line, text=shown or entry.text, reason=entry.reason))
     return sorted(out, key=lambda r: r.line)
 
 

@@ -19,6 +19,7 @@ Generic signals only, thresholds in ``data/strip/classify.toml``:
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from tasks.blocks import Unit
 
 DATA = Path(__file__).parent / "data" / "strip"
 _PUNCT = ".,;:!?…\"'“”‘’()[]«»-–—/|*_#>"
+_WORDS = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
 class Settings(BaseModel):
@@ -80,9 +82,8 @@ def stopword_density(text: str, stopwords: frozenset[str]) -> float:
     >>> stopword_density("Hotline: 0901 234 567 - Email: toasoan@baomoi.vn", load_stopwords()) < 0.2
     True
     """
-    words = [w.strip(_PUNCT).lower() for w in text.split()]
-    words = [w for w in words if w]
-    return sum(1 for w in words if w in stopwords) / len(words) if words else 0.0
+    words = _WORDS.findall(text.lower())
+    return len(stopwords.intersection(words)) and sum(w in stopwords for w in words) / len(words) if words else 0.0
 
 
 @dataclass(frozen=True)

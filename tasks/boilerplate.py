@@ -22,9 +22,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from tasks.blocks import Page, Unit, detect_shape, read_page
-from tasks.classify import Classified, Settings, classify, load_settings
+from tasks.classify import Settings, classify, load_settings
 from tasks.models import Removed
-from tasks.sentences import split_sentences
 from tasks.templates import site_of
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
@@ -202,17 +201,6 @@ def _few_words(text: str, limit: int) -> bool:
 def _key(text: str) -> str:
     """Comparison key for repeated lines: case-folded, single-spaced, end punctuation dropped."""
     return " ".join(text.casefold().split()).strip(_EDGE_PUNCT + " ")
-
-
-def _first_sentence(text: str, limit: int = 25) -> str:
-    """The first sentence of a paragraph, cut at ``limit`` words (with "…").
-
-    >>> _first_sentence("Chiều 10.1.2024, tại TP. Hồ Chí Minh, hai bên ký kết. Sau đó họp báo.")
-    'Chiều 10.1.2024, tại TP. Hồ Chí Minh, hai bên ký kết.'
-    """
-    sentence = (split_sentences(text) or [text])[0]
-    words = sentence.split()
-    return sentence if len(words) <= limit else " ".join(words[:limit]) + "…"
 
 
 def _ends_sentence(text: str) -> bool:

@@ -35,8 +35,9 @@ def visible_text(fragment: str) -> str:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return ""
-    for bad in root.iter(*_SKIP):
-        bad.drop_tree() if bad.getparent() is not None else None
+    for bad in list(root.iter(*_SKIP)):
+        if bad.getparent() is not None:
+            bad.drop_tree()
     return normalise_line(root.text_content())
 
 

@@ -1,5 +1,4 @@
-"""Vietnamese sentence splitting, shared by the strip stage (a title from a first sentence) and the
-translate stage (the model translates sentence by sentence).
+"""Vietnamese sentence splitting, for the translate stage (the model translates sentence by sentence).
 
 >>> split_sentences("Ngày 10.1.2024, TP.HCM tăng 3.5%. Ông Nguyễn V. A nói: v.v. Hai bên nhất trí.")
 ['Ngày 10.1.2024, TP.HCM tăng 3.5%.', 'Ông Nguyễn V. A nói: v.v. Hai bên nhất trí.']

@@ -118,12 +118,12 @@ def profiles_without(site: str) -> Profiles:
 
 
 @functools.cache
-def _normalised(page_name: str, raw: str, shape: str) -> str:
+def _normalised(raw: str, shape: str) -> str:
     return normalise(raw, shape)  # the ingest stage's work, not timed as stripping
 
 
 def run_vnclean(page: Page, profiles: Profiles | None = None) -> Stripped:
-    text = _normalised(page.name, page.raw, page.shape)
+    text = _normalised(page.raw, page.shape)
     return strip_boilerplate(text, profiles or profiles_without(page.site), shape=page.shape)
 
 

@@ -31,7 +31,7 @@ from tasks.pipeline import (
     learn_templates,
     repair_step,
     run_stage,
-    strip_step,
+    strip_stage,
     translate_step,
     write_setaside,
     write_step,
@@ -121,7 +121,7 @@ def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEF
 
 @task(task_run_name="strip-{label}", cache_policy=NO_CACHE)
 def strip_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
-    run_stage(works, "strip", strip_step(Path(output_dir) / TEMPLATES_FILE))
+    strip_stage(works, Path(output_dir) / TEMPLATES_FILE)
     _log_stage("strip", works)
     return works
 

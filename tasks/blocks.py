@@ -55,7 +55,6 @@ class Unit:
     link_chars: int = 0
     links: int = 0
     src: str | None = None
-    href: str | None = None  # the link target when the whole unit is one link
     field: str | None = None
     markup: str = ""
     continues: bool = False  # the next unit is the same paragraph's next line (Markdown softbreak)
@@ -272,7 +271,6 @@ class _MarkdownReader:
                 acc.parts.append(str(child.meta.get("content", "")))
             elif name == "link":
                 acc.links += 1
-                acc.hrefs.append(str(child.meta.get("url", "")))
                 line = self.inline(child, lines, line, True, cells)
             elif name == "image":
                 alt: dict[int, _Line] = {}
@@ -294,7 +292,6 @@ class _Line:
     parts: list[str] = field(default_factory=list)
     link_chars: int = 0
     links: int = 0
-    hrefs: list[str] = field(default_factory=list)
     images: list[tuple[str, str, bool]] = field(default_factory=list)  # alt, src, inside a link
 
     def unit(self, line: int, kind: str, level: int, continues: bool) -> Unit:
@@ -306,8 +303,7 @@ class _Line:
             text = " ".join(alt for alt, _, _ in self.images if alt)
             kind = "image"
             link_chars = len(text) if any(linked for _, _, linked in self.images) else 0
-        href = self.hrefs[0] if len(self.hrefs) == 1 and 0 < len(text) <= link_chars else None
-        return Unit(text, line, kind, level, min(link_chars, len(text)), self.links, src, href,
+        return Unit(text, line, kind, level, min(link_chars, len(text)), self.links, src,
                     continues=continues and bool(text))
 
 

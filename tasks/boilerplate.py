@@ -529,7 +529,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     units = page.units
     site = profiles.detect(text)
     rules = profiles.rules_for(site)
-    template = templates(site_of(page, text, site)) if templates is not None else frozenset()
+    template = templates(site_of(page, site)) if templates is not None else frozenset()
     classified = classify(units, settings, templates=template, anchor=_stated_title_unit(page))
     b = _Builder()
     lines = view.lines

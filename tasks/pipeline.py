@@ -107,9 +107,8 @@ def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT
     return len(seen)
 
 
-def strip_step(store_path: Path | None = None) -> Callable[[Work], None]:
-    """Strip one document, with its site's template when ``store_path`` names a template store."""
-    store = TemplateStore(store_path) if store_path is not None and store_path.exists() else None
+def strip_step(store: TemplateStore | None = None) -> Callable[[Work], None]:
+    """Strip one document, with its site's template when a template store is given."""
 
     def step(work: Work) -> None:
         assert work.ingested is not None
@@ -118,6 +117,16 @@ def strip_step(store_path: Path | None = None) -> Callable[[Work], None]:
         s = work.stripped
         work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title or "")
     return step
+
+
+def strip_stage(works: list[Work], store_path: Path) -> list[Work]:
+    """The strip stage over a chunk, with the site templates a learn pass wrote to ``store_path``."""
+    store = TemplateStore(store_path) if store_path.exists() else None
+    try:
+        return run_stage(works, "strip", strip_step(store))
+    finally:
+        if store is not None:
+            store.close()
 
 
 def repair_step(work: Work) -> None:
@@ -183,10 +192,9 @@ def process_chunk(paths: list[str], output_dir: Path, translator: Translator | N
                   max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
     """All five stages over a chunk, without Prefect (tests, benchmarks, library users)."""
     works = [Work(path=p) for p in paths]
-    store = output_dir / TEMPLATES_FILE
-    learn_templates(paths, store, max_bytes)
+    learn_templates(paths, output_dir / TEMPLATES_FILE, max_bytes)
     run_stage(works, "ingest", ingest_step(max_bytes))
-    run_stage(works, "strip", strip_step(store))
+    strip_stage(works, output_dir / TEMPLATES_FILE)
     run_stage(works, "repair", repair_step)
     run_stage(works, "translate", translate_step(translator))
     run_stage(works, "write", write_step(output_dir))

@@ -24,11 +24,11 @@ from tasks.classify import Settings, load_settings, unit_key
 TEMPLATES_FILE = "_templates.sqlite"
 
 
-def site_of(page: Page, text: str, profile: str | None = None) -> str | None:
+def site_of(page: Page, profile: str | None = None) -> str | None:
     """The host a page names for itself, without ``www.``; else its profile's name.
 
     >>> from tasks.blocks import read_text
-    >>> site_of(read_text("https://www.nld.com.vn/a-b-c.htm\\nBài báo."), "")
+    >>> site_of(read_text("https://www.nld.com.vn/a-b-c.htm\\nBài báo."))
     'nld.com.vn'
     """
     url = page.meta.get("url")
@@ -105,7 +105,7 @@ class TemplateStore:
 def seen_page(doc: str, text: str, shape: str, profile: str | None, settings: Settings | None = None) -> Seen | None:
     """What the store records of one normalised scrape (None when its site is unknown)."""
     page = read_page(text, shape)
-    site = site_of(page, text, profile)
+    site = site_of(page, profile)
     if site is None:
         return None
     return Seen(doc, site, frozenset(page_keys(page, settings or load_settings())))

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -308,16 +309,24 @@ class Stripped:
 METADATA_REASONS = frozenset({"url", "dateline", "byline", "credit", "header", "title-tag"})
 
 
+class _Drop(NamedTuple):
+    """A removal while the page is read; the contract's Removed is built once, at the end."""
+
+    line: int
+    text: str
+    reason: str
+
+
 class _Builder:
     def __init__(self) -> None:
-        self.removed: dict[int, Removed] = {}
+        self.removed: dict[int, _Drop] = {}
         self.url: str | None = None
         self.published: str | None = None
         self.credit: str | None = None
 
     def remove(self, number: int, text: str, reason: str) -> None:
         if number not in self.removed:  # built without validation: line, text and reason are known good
-            self.removed[number] = Removed.model_construct(line=number, text=text, reason=reason)
+            self.removed[number] = _Drop(number, text, reason)
 
 
 def _metadata_line(b: _Builder, number: int, text: str) -> bool:
@@ -746,7 +755,8 @@ def _raw_removed(b: _Builder, page: Page, view: _View, text: str) -> list[Remove
     """Removed lines by raw line number: text and Markdown lines as the scrape had them; html
     blocks with their text at their element's source line."""
     if page.shape == "text":
-        return sorted(b.removed.values(), key=lambda r: r.line)
+        return [Removed.model_construct(line=r.line, text=r.text, reason=r.reason)
+                for r in sorted(b.removed.values())]
     raw = text.split("\n")
     out = []
     for number, entry in b.removed.items():
@@ -771,12 +781,12 @@ def _demote_date_banners(b: _Builder, title_line: int | None, first_line: int | 
     before = [n for n in before if find_datetime(b.removed[n].text)[0] != article_date]
     if before and after:
         for n in before:
-            b.removed[n] = Removed(line=n, text=b.removed[n].text, reason="site-date")
+            b.removed[n] = b.removed[n]._replace(reason="site-date")
         b.published = article_date
     elif before and before[0] == first_line and _CLOCK_BANNER.match(b.removed[first_line].text):
         # the page opens with today's date in the portal's template: it says when the page was
         # scraped, not when the article was published; no date is better than a wrong one
-        b.removed[first_line] = Removed(line=first_line, text=b.removed[first_line].text, reason="site-date")
+        b.removed[first_line] = b.removed[first_line]._replace(reason="site-date")
         rest = [n for n in dated if n != first_line]
         b.published = find_datetime(b.removed[rest[0]].text)[0] if rest else None
 

@@ -83,7 +83,7 @@ def stopword_density(text: str, stopwords: frozenset[str]) -> float:
     True
     """
     words = _WORDS.findall(text.lower())
-    return len(stopwords.intersection(words)) and sum(w in stopwords for w in words) / len(words) if words else 0.0
+    return sum(map(stopwords.__contains__, words)) / len(words) if words else 0.0
 
 
 @dataclass(frozen=True)

@@ -573,6 +573,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     title_index, title_source = _choose_title(lines, rules, page.meta, window, frozenset(blocked), url_hint,
                                               first_good if classified.start is not None else None)
     body_started = False
+    main_start = first_good if classified.start is not None else 0  # view line where the article's run starts
 
     title: str | None = None
     title_line: int | None = None
@@ -625,11 +626,13 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             continue
         block = rules.block.reason(line)
         if block and _few_words(line, 8):
-            if body_started or (title is not None and block != "comments"):
+            if body_started or (title is not None and block != "comments" and index >= main_start):
                 tail_reason = block
                 b.remove(number, line, block)
                 continue
-            if block == "comments":  # a comment counter above the article: that line only
+            if block == "comments" or index < main_start:
+                # above the article's main run (a comment counter, a "Tin mới" widget between the
+                # title and the text): that line only; what follows it is the classifier's to judge
                 b.remove(number, line, block)
                 continue
         if tail_reason is not None:

@@ -125,6 +125,30 @@ def test_saved_html_page(flattened):
         assert gone not in text
 
 
+@pytest.mark.parametrize("shape", ["html", "text"])
+def test_a_widget_heading_between_title_and_text_does_not_end_the_article(shape):
+    """"Tin mới" (a latest-news widget) under the title opens no teaser block over the article:
+    above the article's text only that heading goes; after the text, "Tin liên quan" ends it."""
+    widget = ["Tin mới", "Miền Bắc mưa lớn kéo dài đến hết tuần", "Giá xăng giảm mạnh từ chiều nay"]
+    tail = ["Tin liên quan", "Hà Nội ngập sâu sau trận mưa lớn nhất năm, nhiều tuyến phố tê liệt hoàn toàn"]
+    if shape == "html":
+        items = "".join(f'<li><a href="/t{i}">{t}</a></li>' for i, t in enumerate(widget[1:]))
+        page = (f"<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1>"
+                f"<div class=\"widget\"><h3>{widget[0]}</h3><ul>{items}</ul></div>"
+                + "".join(f"<p>{p}</p>" for p in BODY) + f"<h3>{tail[0]}</h3><p>{tail[1]}</p></body></html>")
+        name = "bao.html"
+    else:
+        page = "\n".join([TITLE, *widget, *BODY, *tail])
+        name = "bao.txt"
+    ingested = ingest_bytes(page.encode("utf-8"), Path(name))
+    s = strip_boilerplate(ingested.text, shape=ingested.shape)
+    assert s.title == TITLE
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+    reasons = {r.text: r.reason for r in s.removed}
+    assert reasons["Tin mới"] == "teaser"
+    assert reasons[tail[1]] == "related-links"
+
+
 def test_html_entities_are_read_by_the_parser_not_before_it():
     page = "<html><body><h1>A &lt;b&gt; B</h1><p>" + BODY[0].replace(",", " &amp;", 1) + "</p></body></html>"
     ingested = ingest_bytes(page.encode("utf-8"), Path("x.html"))

@@ -129,12 +129,21 @@ def vietnamese_ratio(text: str) -> float:
     return sum(c in _VI_LETTERS for c in letters) / len(letters)
 
 
+# Unicode's control (Cc, but line breaks and tabs), surrogate (Cs) and private-use (Co) code
+# points, and U+FFFD: what decoding binary or the wrong encoding leaves
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd"
+                      "\U000f0000-\U000ffffd\U00100000-\U0010fffd]+")
+
+
 def _control_ratio(text: str) -> float:
+    """Share of ``text`` that is control, surrogate, private-use or replacement characters.
+
+    >>> _control_ratio("ab\\x00\\ufffd\\n")
+    0.4
+    """
     if not text:
         return 0.0
-    bad = sum(1 for c in text if (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\r\t")
-              or c == "\ufffd")
-    return bad / len(text)
+    return sum(map(len, _CONTROL.findall(text))) / len(text)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ftfy
+import ftfy.badness
+import ftfy.chardata
 
 from tasks.blocks import detect_shape
 from tasks.legacy import DECODERS, best_reading, is_syllable, syllable_score
@@ -233,12 +235,31 @@ def _legacy_text(decoded: Decoded) -> Decoded:
     return decoded
 
 
+# The characters one of ftfy's enabled fixers acts on besides mojibake (C1 controls, ligatures,
+# line breaks, surrogates, terminal escapes, the control characters it removes), from its own tables
+_FTFY_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(
+    {*ftfy.chardata.CONTROL_CHARS, *ftfy.chardata.LIGATURES, *range(0x80, 0xA0), 0x1B, 0x0D, 0x2028, 0x2029})) +
+    "\ud800-\udfff]")
+
+
+def _ftfy_has_work(line: str) -> bool:
+    """False when ftfy would only NFC-normalise ``line``: no mojibake (its own ``is_bad`` test,
+    the first thing its encoding fixer asks) and none of the characters its other fixers change.
+    Skipping it there is most of ingest's time on clean pages."""
+    return bool(_FTFY_CHARS.search(line)) or ftfy.badness.is_bad(line)
+
+
 def _repair_mojibake(decoded: Decoded) -> Decoded:
     """Undo UTF-8-read-as-cp1252 (possibly twice, possibly only on some lines) with ftfy."""
     fixed_lines = []
     changed = 0
     for line in decoded.text.splitlines():
-        fixed = ftfy.fix_text(line, config=FTFY_CONFIG) if line and not line.isascii() else line
+        if not line or line.isascii():
+            fixed = line
+        elif _ftfy_has_work(line):
+            fixed = ftfy.fix_text(line, config=FTFY_CONFIG)
+        else:  # what ftfy returns for a line none of its fixers would touch
+            fixed = unicodedata.normalize("NFC", line)
         if unicodedata.normalize("NFC", fixed) != unicodedata.normalize("NFC", line):
             changed += 1
         fixed_lines.append(fixed)

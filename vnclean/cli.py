@@ -56,8 +56,10 @@ def run(
         console.print(f"{len(files)} inputs: {plan.new} new, {plan.changed} changed, {plan.outdated} done by another "
                       f"pipeline version or model, {plan.retried} to retry, {len(plan.skipped)} unchanged; "
                       f"a run would process {len(plan.todo)}:")
+        from tasks.ingest import display_path
+
         for path in plan.todo[:20]:
-            console.print(f"  {path}", soft_wrap=True, highlight=False)
+            console.print(f"  {display_path(path)}", soft_wrap=True, highlight=False, markup=False)
         if len(plan.todo) > 20:
             console.print(f"  … and {len(plan.todo) - 20} more")
         return

@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
+from tasks.escape import md_link, md_text
 from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
 from tasks.manifest import Manifest
 from tasks.models import Failed, Source
@@ -219,6 +220,29 @@ def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str |
     return summary
 
 
+def summary_markdown(summary: RunSummary) -> str:
+    """The run summary for the Prefect UI; every value from inputs goes through ``md_text``."""
+    report = Path(summary.output_dir).resolve() / "report.html"
+    lines = [
+        f"# vnclean run over {md_text(summary.input_dir)}",
+        "",
+        "| documents | ok | rejected | failed | translation | seconds |",
+        "|---|---|---|---|---|---|",
+        f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
+        f"| {md_text(summary.model or 'missing model')} | {summary.seconds} |",
+        "",
+        "Seconds per stage, summed over documents: "
+        + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
+        "",
+        f"Output: {md_text(str(Path(summary.output_dir).resolve()))}"
+        + (f" — review report: {md_link(report.name, report.as_uri())}" if report.exists() else ""),
+    ]
+    for r in summary.rows:
+        if r.status != "ok":
+            lines.append(f"- **{md_text(r.id)}** {r.status}: {md_text(r.reason)}")
+    return "\n".join(lines)
+
+
 def _publish(summary: RunSummary) -> None:
     """Artifacts for the Prefect UI: the per-document table and a markdown run summary."""
     create_table_artifact(
@@ -227,26 +251,8 @@ def _publish(summary: RunSummary) -> None:
                 "paragraphs": r.paragraphs, "removed lines": r.removed, "repairs": r.repairs,
                 "MT score": r.mt_score, "translation": r.translation, "seconds": r.seconds,
                 "reason": r.reason} for r in summary.rows],
-        description=f"vnclean: {len(summary.rows)} documents from {summary.input_dir}")
-    report = Path(summary.output_dir).resolve() / "report.html"
-    lines = [
-        f"# vnclean run over `{summary.input_dir}`",
-        "",
-        "| documents | ok | rejected | failed | translation | seconds |",
-        "|---|---|---|---|---|---|",
-        f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
-        f"| {summary.model or 'missing model'} | {summary.seconds} |",
-        "",
-        "Seconds per stage, summed over documents: "
-        + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
-        "",
-        f"Output: `{Path(summary.output_dir).resolve()}`" + (f" — review report: [{report.name}](file://{report})"
-                                                              if report.exists() else ""),
-    ]
-    for r in summary.rows:
-        if r.status != "ok":
-            lines.append(f"- **{r.id}** {r.status}: {r.reason}")
-    create_markdown_artifact(key="vnclean-summary", markdown="\n".join(lines), description="vnclean run summary")
+        description=f"vnclean: {len(summary.rows)} documents from {md_text(summary.input_dir)}")
+    create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary), description="vnclean run summary")
 
 
 def _flow_run_name() -> str:

@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
 from tasks.escape import md_link, md_text
+from tasks.limits import load_limits, shorten
 from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
 from tasks.manifest import Manifest
 from tasks.models import Failed, Source
@@ -200,20 +201,23 @@ class RunSummary:
 
 def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
     summary = RunSummary(display_path(input_dir), display_path(output_dir), model, seconds=round(seconds, 2))
+    limits = load_limits()
     for w in works:
         for stage, spent in w.seconds.items():
             summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + spent
         secs = round(sum(w.seconds.values()), 3)
         if w.rejected is not None:
             summary.rows.append(Row(w.id, "rejected", seconds=secs,
-                                    reason=f"{w.rejected.reason}: {w.rejected.detail}"))
+                                    reason=shorten(f"{w.rejected.reason}: {w.rejected.detail}", limits.row_reason_chars)))
         elif w.failed is not None:
-            summary.rows.append(Row(w.id, "failed", seconds=secs, reason=f"{w.failed.stage}: {w.failed.error}"))
+            summary.rows.append(Row(w.id, "failed", seconds=secs,
+                                    reason=shorten(f"{w.failed.stage}: {w.failed.error}", limits.row_reason_chars)))
         else:
             d = w.document
             reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
-            summary.rows.append(Row(d.id, "ok", d.site, d.title or "", len(d.paragraphs), len(d.removed), len(d.repairs),
-                                    d.machine_translated.score, d.translation.status, secs, reason))
+            summary.rows.append(Row(d.id, "ok", d.site, shorten(d.title or "", limits.row_title_chars), len(d.paragraphs),
+                                    len(d.removed), len(d.repairs), d.machine_translated.score, d.translation.status,
+                                    secs, shorten(reason, limits.row_reason_chars)))
             summary.cache_hits += d.translation.cache_hits
             summary.cache_misses += d.translation.cache_misses
     summary.stage_seconds = {k: round(v, 3) for k, v in summary.stage_seconds.items()}

@@ -17,6 +17,7 @@ from pathlib import Path
 from tasks.boilerplate import Stripped, load_profiles, strip_boilerplate
 from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, assign_ids, display_path, ingest_file, path_key, printable
 from tasks.langid import detect_language
+from tasks.limits import cap_fields
 from tasks.models import Document, Failed, Rejected, Source, Translation
 from tasks.repair import Repaired, repair_document
 from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
@@ -125,10 +126,12 @@ def strip_step(store: TemplateStore | None = None) -> Callable[[Work], None]:
 
     def step(work: Work) -> None:
         assert work.ingested is not None
-        work.stripped = strip_boilerplate(work.ingested.text, shape=work.ingested.shape,
-                                          templates=store.template if store is not None else None)
+        work.stripped = cap_fields(strip_boilerplate(work.ingested.text, shape=work.ingested.shape,
+                                                     templates=store.template if store is not None else None))
         s = work.stripped
         work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title or "")
+        if work.language == "und":  # a body too short to tell: the language of the page as a whole
+            work.language = detect_language(work.ingested.text)
     return step
 
 
@@ -161,7 +164,8 @@ def translate_step(translator: Translator | None, load_error: str | None = None)
         error = ""
         for _attempt in range(2):
             try:
-                work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator)
+                work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator,
+                                                      language=work.language)
                 return
             except Exception as err:  # noqa: BLE001 - recorded in the document
                 error = "".join(traceback.format_exception_only(type(err), err)).strip()

@@ -154,3 +154,19 @@ def test_md_link_writes_unsafe_urls_as_text(url):
 def test_md_text_round_trips_every_ascii_character():
     text = "".join(map(chr, range(33, 127)))
     assert "".join(c.content for c in inline_children(md_text(text))[0]) == text
+
+
+def test_the_terminal_summary_prints_reasons_as_text(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import vnclean.cli as cli
+
+    monkeypatch.setattr(cli, "console", Console(file=io.StringIO(), width=300))
+    reason = "strip: ValueError: [/red][link=javascript:alert(1)]x[/link] [bold]"
+    cli._print_summary({"input_dir": "i", "output_dir": "o", "inputs": 1, "new": 1, "changed": 0, "outdated": 0,
+                        "retried": 0, "skipped": 0, "seconds": 1, "model": "m", "cache_hits": 0, "cache_misses": 0,
+                        "rows": [{"id": "x", "status": "failed", "site": None, "paragraphs": 0, "removed": 0,
+                                  "repairs": 0, "mt_score": 0, "translation": "", "reason": reason}]})
+    assert f"x: failed — {reason}" in cli.console.file.getvalue()

@@ -21,14 +21,17 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
-from tasks.ingest import DEFAULT_MAX_BYTES, doc_id_for, list_inputs
+from tasks.escape import md_link, md_text
+from tasks.limits import load_limits, shorten
+from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
 from tasks.manifest import Manifest
-from tasks.models import Failed
+from tasks.models import Failed, Source
 from tasks.pipeline import (
     Work,
     code_version,
     ingest_step,
     learn_templates,
+    new_works,
     repair_step,
     run_stage,
     strip_stage,
@@ -45,9 +48,9 @@ SMALL_BATCH = 20  # up to this many documents: one task run per stage and docume
 DEFAULT_CHUNK = 50  # above it: one task run per stage and chunk (Prefect records ~30 task runs/s)
 
 
-def chunk_label(paths: list[Path]) -> str:
+def chunk_label(ids: list[str]) -> str:
     """``000_63c0ffbfaf89c8e9`` for one document, ``000_63c0ffbfaf89c8e9+49`` for a chunk of 50."""
-    return paths[0].stem if len(paths) == 1 else f"{paths[0].stem}+{len(paths) - 1}"
+    return ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
 
 
 def _log_stage(stage: str, works: list[Work]) -> None:
@@ -106,8 +109,8 @@ def _describe(stage: str, works: list[Work], logger) -> None:
 
 
 @task(task_run_name="ingest-{label}", cache_policy=NO_CACHE)
-def ingest_task(paths: list[str], label: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
-    works = run_stage([Work(path=p) for p in paths], "ingest", ingest_step(max_bytes))
+def ingest_task(paths: list[str], ids: dict[str, str], label: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
+    works = run_stage(new_works(paths, ids), "ingest", ingest_step(max_bytes))
     _log_stage("ingest", works)
     return works
 
@@ -197,25 +200,51 @@ class RunSummary:
 
 
 def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
-    summary = RunSummary(str(input_dir), str(output_dir), model, seconds=round(seconds, 2))
+    summary = RunSummary(display_path(input_dir), display_path(output_dir), model, seconds=round(seconds, 2))
+    limits = load_limits()
     for w in works:
         for stage, spent in w.seconds.items():
             summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + spent
         secs = round(sum(w.seconds.values()), 3)
         if w.rejected is not None:
             summary.rows.append(Row(w.id, "rejected", seconds=secs,
-                                    reason=f"{w.rejected.reason}: {w.rejected.detail}"))
+                                    reason=shorten(f"{w.rejected.reason}: {w.rejected.detail}", limits.row_reason_chars)))
         elif w.failed is not None:
-            summary.rows.append(Row(w.id, "failed", seconds=secs, reason=f"{w.failed.stage}: {w.failed.error}"))
+            summary.rows.append(Row(w.id, "failed", seconds=secs,
+                                    reason=shorten(f"{w.failed.stage}: {w.failed.error}", limits.row_reason_chars)))
         else:
             d = w.document
             reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
-            summary.rows.append(Row(d.id, "ok", d.site, d.title or "", len(d.paragraphs), len(d.removed), len(d.repairs),
-                                    d.machine_translated.score, d.translation.status, secs, reason))
+            summary.rows.append(Row(d.id, "ok", d.site, shorten(d.title or "", limits.row_title_chars), len(d.paragraphs),
+                                    len(d.removed), len(d.repairs), d.machine_translated.score, d.translation.status,
+                                    secs, shorten(reason, limits.row_reason_chars)))
             summary.cache_hits += d.translation.cache_hits
             summary.cache_misses += d.translation.cache_misses
     summary.stage_seconds = {k: round(v, 3) for k, v in summary.stage_seconds.items()}
     return summary
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """The run summary for the Prefect UI; every value from inputs goes through ``md_text``."""
+    report = Path(summary.output_dir).resolve() / "report.html"
+    lines = [
+        f"# vnclean run over {md_text(summary.input_dir)}",
+        "",
+        "| documents | ok | rejected | failed | translation | seconds |",
+        "|---|---|---|---|---|---|",
+        f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
+        f"| {md_text(summary.model or 'missing model')} | {summary.seconds} |",
+        "",
+        "Seconds per stage, summed over documents: "
+        + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
+        "",
+        f"Output: {md_text(str(Path(summary.output_dir).resolve()))}"
+        + (f" — review report: {md_link(report.name, report.as_uri())}" if report.exists() else ""),
+    ]
+    for r in summary.rows:
+        if r.status != "ok":
+            lines.append(f"- **{md_text(r.id)}** {r.status}: {md_text(r.reason)}")
+    return "\n".join(lines)
 
 
 def _publish(summary: RunSummary) -> None:
@@ -226,26 +255,8 @@ def _publish(summary: RunSummary) -> None:
                 "paragraphs": r.paragraphs, "removed lines": r.removed, "repairs": r.repairs,
                 "MT score": r.mt_score, "translation": r.translation, "seconds": r.seconds,
                 "reason": r.reason} for r in summary.rows],
-        description=f"vnclean: {len(summary.rows)} documents from {summary.input_dir}")
-    report = Path(summary.output_dir).resolve() / "report.html"
-    lines = [
-        f"# vnclean run over `{summary.input_dir}`",
-        "",
-        "| documents | ok | rejected | failed | translation | seconds |",
-        "|---|---|---|---|---|---|",
-        f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
-        f"| {summary.model or 'missing model'} | {summary.seconds} |",
-        "",
-        "Seconds per stage, summed over documents: "
-        + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
-        "",
-        f"Output: `{Path(summary.output_dir).resolve()}`" + (f" — review report: [{report.name}](file://{report})"
-                                                              if report.exists() else ""),
-    ]
-    for r in summary.rows:
-        if r.status != "ok":
-            lines.append(f"- **{r.id}** {r.status}: {r.reason}")
-    create_markdown_artifact(key="vnclean-summary", markdown="\n".join(lines), description="vnclean run summary")
+        description=f"vnclean: {len(summary.rows)} documents from {md_text(summary.input_dir)}")
+    create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary), description="vnclean run summary")
 
 
 def _flow_run_name() -> str:
@@ -273,16 +284,22 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     with output_lock(out):
         files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
         version = f"{code_version()}+{model.id if model else 'no-model'}"
+        ids = assign_ids(files)  # unique over every input, skipped ones included
         manifest = Manifest(out / "_manifest.sqlite")
         plan = manifest.plan(files, version, force)
+        moved = {p for p, doc_id in manifest.doc_ids(plan.skipped).items() if doc_id != ids[p]}
+        if moved:  # a new input took the id of one written earlier: that one is written again under its new id
+            redo = moved | set(plan.todo)
+            plan.todo = [p for p in files if p in redo]
+            plan.skipped = [p for p in plan.skipped if p not in moved]
         for skipped in plan.skipped:
-            progress.notify(Path(skipped).stem, "skipped")
+            progress.notify(ids[skipped], "skipped")
         if plan.skipped:
             logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
                         len(plan.skipped))
         if plan.todo:
             learn_templates_task(plan.todo, str(out), max_bytes)
-        works_done = _run_chunks(plan.todo, out, chunk_size, max_bytes)
+        works_done = _run_chunks(plan.todo, ids, out, chunk_size, max_bytes)
         manifest.record([(w.path, (w.ingested or w.rejected).source.sha256 if (w.ingested or w.rejected) else "",
                           _outcome(w), w.id)
                          for w in works_done], version)
@@ -317,7 +334,8 @@ def _outcome(w: Work) -> str:
     return "rejected" if w.rejected else "failed"
 
 
-def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: int) -> list[Work]:
+def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None,
+                max_bytes: int) -> list[Work]:
     """Submit the five stages for every chunk; chunks run concurrently on the task runner. A chunk
     whose task runs crashed (stage errors are caught per document, so this is a bug or a lost
     worker) has its documents recorded as failed; the other chunks go on."""
@@ -326,8 +344,8 @@ def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: 
     futures = []
     for i in range(0, len(files), size):
         chunk = files[i:i + size]
-        label = chunk_label([Path(p) for p in chunk])
-        stages = [("ingest", ingest_task.submit(chunk, label, max_bytes))]
+        label = chunk_label([ids[p] for p in chunk])
+        stages = [("ingest", ingest_task.submit(chunk, {p: ids[p] for p in chunk}, label, max_bytes))]
         stages.append(("strip", strip_task.submit(stages[-1][1], label, str(out))))
         stages.append(("repair", repair_task.submit(stages[-1][1], label)))
         stages.append(("translate", translate_task.submit(stages[-1][1], label, memory)))
@@ -339,9 +357,9 @@ def _run_chunks(files: list[str], out: Path, chunk_size: int | None, max_bytes: 
             done += stages[-1][1].result()
         except Exception:  # noqa: BLE001 - the rest of the batch goes on
             stage, error = _first_failure(stages)
-            get_run_logger().error("chunk %s crashed in %s: %s", chunk_label([Path(p) for p in chunk]), stage, error)
-            lost = [Work(path=p, id=doc_id_for(Path(p)),
-                         failed=Failed(id=doc_id_for(Path(p)), stage=stage, error=error)) for p in chunk]
+            get_run_logger().error("chunk %s crashed in %s: %s", chunk_label([ids[p] for p in chunk]), stage, error)
+            lost = [Work(path=p, id=ids[p], failed=Failed(id=ids[p], source=Source(path=display_path(p), sha256=""),
+                                                          stage=stage, error=error)) for p in chunk]
             write_setaside(lost, out)
             done += lost
     return done
@@ -353,7 +371,7 @@ def _first_failure(stages: list) -> tuple[str, str]:
         try:
             future.result()
         except Exception as err:  # noqa: BLE001
-            return stage, "".join(traceback.format_exception_only(type(err), err)).strip()
+            return stage, printable("".join(traceback.format_exception_only(type(err), err)).strip())
     return "write", "the chunk's task runs did not finish"
 
 

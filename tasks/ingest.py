@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -91,12 +92,58 @@ class Ingested:
     shape: str = "text"  # text | markdown | html (tasks.blocks.detect_shape)
 
 
-def doc_id_for(path: Path) -> str:
+# Output names are "<id>.json", "<id>.vi.txt", "<id>.en.txt" and, while written, the temp file
+# ".<id>.en.txt.XXXXXXXX.tmp": 21 bytes around the id. File systems allow 255 bytes (NAME_MAX).
+MAX_ID_BYTES = 200
+MAX_ID_CHARS = 120  # a readable id: the name's first 120 characters at most
+
+
+def printable(text: str) -> str:
+    """Text that can be written anywhere (JSON, SQLite, logs): a file name's bytes that are not
+    UTF-8 (Python holds them as lone surrogates) are shown as ``\\xNN``, the rest is kept.
+
+    >>> printable(b"caf\\xe9.txt".decode("utf-8", "surrogateescape"))
+    'caf\\\\xe9.txt'
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name makes
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def display_path(path: str | Path) -> str:
+    """:func:`printable` for a path (``source.path`` of documents and set-aside records)."""
+    return printable(str(path))
+
+
+def path_key(path: str | Path) -> str:
+    """A path as a database key that never fails to encode and never mixes two paths up: the path
+    itself when it is valid Unicode, else NUL (which no path contains) and the hex of its bytes."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "\0" + os.fsencode(text).hex()
+
+
+def _stem(path: Path) -> str:
+    return path.name[: -len(path.suffix)] if path.suffix.lower() == ".txt" else path.name
+
+
+def _cut_utf8(text: str, max_bytes: int) -> str:
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
+def doc_id_for(path: Path, hash_chars: int = 8, salt: bytes | None = None) -> str:
     """A document id from a file name that can never address anything outside the output folder.
 
     A name that is already safe is its own id (the contract: the input file's stem; for a
     Markdown or HTML scrape the whole name, so "a.txt", "a.md" and "a.html" stay apart); any
     other gets the safe form plus a short hash of the real name, so "a b.txt" and "a_b.txt" differ.
+    Ids are at most ``MAX_ID_BYTES`` bytes of UTF-8 (a shortened one ends in the hash), so every
+    output name fits the file system, whatever the input name's bytes (not UTF-8 ones included).
+    :func:`assign_ids` makes the ids of a batch unique.
 
     >>> doc_id_for(Path("input/000_63c0.txt"))
     '000_63c0'
@@ -106,15 +153,46 @@ def doc_id_for(path: Path) -> str:
     'b_c_rm_-rf-d44f82e8'
     >>> doc_id_for(Path("...txt"))
     '_..-b4d8a842'
+    >>> doc_id_for(Path("ầ" * 81 + ".txt"))[-12:], len(doc_id_for(Path("ầ" * 81 + ".txt")).encode()) <= MAX_ID_BYTES
+    ('ầầầ-448fbfc1', True)
     """
-    stem = path.name[: -len(path.suffix)] if path.suffix.lower() == ".txt" else path.name
+    stem = _stem(path)
     safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("_") or "_"
     if safe.startswith("."):
         safe = "_" + safe
-    safe = safe[:120]
-    if safe == stem:
+    if salt is None and safe == stem and len(safe) <= MAX_ID_CHARS and len(safe.encode("utf-8")) <= MAX_ID_BYTES:
         return safe
-    return f"{safe}-{hashlib.sha1(path.name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+    digest = hashlib.sha1(salt if salt is not None else os.fsencode(path.name)).hexdigest()[:hash_chars]
+    return f"{_cut_utf8(safe[:MAX_ID_CHARS], MAX_ID_BYTES - 1 - hash_chars)}-{digest}"
+
+
+def assign_ids(paths: list[str]) -> dict[str, str]:
+    """A unique id for every path, the same for the same set of paths whatever their order.
+
+    When ids clash ("a b.txt" and "a_b-19d703ab.txt", "x.md" and "x.md.txt", "a.txt" in two
+    folders), the name that is its own id keeps it (a ``.txt`` first, as the contract says, then
+    the smallest name in bytes); the others get a longer hash of their name (of their whole path
+    when two folders hold the same name), longer again in the unlikely case that clashes too.
+
+    >>> sorted(assign_ids(["in/a_b-19d703ab.txt", "in/a b.txt"]).values())
+    ['a_b-19d703ab', 'a_b-19d703abd2b95c3b']
+    """
+    ids = {p: doc_id_for(Path(p)) for p in paths}
+    for width in (16, 24, 32, 40):
+        owners: dict[str, list[str]] = {}
+        for p, doc_id in ids.items():
+            owners.setdefault(doc_id, []).append(p)
+        clashes = [ps for ps in owners.values() if len(ps) > 1]
+        if not clashes:
+            return ids
+        for ps in clashes:
+            ps.sort(key=lambda p: (ids[p] != _stem(Path(p)), Path(p).suffix.lower() != ".txt", os.fsencode(p)))
+            names = [os.fsencode(Path(p).name) for p in ps]
+            for p in ps[1:]:
+                name = os.fsencode(Path(p).name)
+                salt = name if names.count(name) == 1 else os.fsencode(p)
+                ids[p] = doc_id_for(Path(p), width, salt)
+    raise RuntimeError(f"could not give unique ids to {len(paths)} inputs")  # 160-bit hashes clashing
 
 
 def list_inputs(input_dir: Path) -> list[Path]:
@@ -318,7 +396,7 @@ def ingest_bytes(data: bytes, path: Path, doc_id: str | None = None,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Rejected:
     """Decode and normalise one scrape; bad input becomes a :class:`Rejected` value."""
     doc_id = doc_id or doc_id_for(path)
-    source = Source(path=str(path), sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    source = Source(path=display_path(path), sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
     if len(data) > max_bytes:
         return Rejected(id=doc_id, source=source, reason="too_large",
                         detail=f"{len(data)} bytes is over the limit of {max_bytes} (--max-bytes)")
@@ -333,10 +411,11 @@ def ingest_bytes(data: bytes, path: Path, doc_id: str | None = None,
                     fixes=decoded.fixes, shape=shape)
 
 
-def ingest_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Rejected:
-    """Read one file; unreadable, vanished or non-regular files are rejected with a reason."""
-    doc_id = doc_id_for(path)
-    empty_source = Source(path=str(path), sha256="", bytes=0)
+def ingest_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, doc_id: str | None = None) -> Ingested | Rejected:
+    """Read one file; unreadable, vanished or non-regular files are rejected with a reason.
+    ``doc_id``: the id :func:`assign_ids` gave it in its batch (default: :func:`doc_id_for`)."""
+    doc_id = doc_id or doc_id_for(path)
+    empty_source = Source(path=display_path(path), sha256="", bytes=0)
     try:
         if not path.exists() and not path.is_symlink():
             return Rejected(id=doc_id, source=empty_source, reason="vanished",
@@ -353,5 +432,5 @@ def ingest_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Ingested | Re
         return Rejected(id=doc_id, source=empty_source, reason="vanished",
                         detail="the file disappeared before it could be read")
     except OSError as err:
-        return Rejected(id=doc_id, source=empty_source, reason="unreadable", detail=str(err))
+        return Rejected(id=doc_id, source=empty_source, reason="unreadable", detail=printable(str(err)))
     return ingest_bytes(data, path, doc_id, max_bytes)

@@ -1,6 +1,6 @@
 """The run manifest: which inputs are already processed, so a run handles only new or changed ones.
 
-``output/_manifest.sqlite`` keeps, per input path: size, mtime, sha256, the pipeline version (a
+``output/_manifest.sqlite`` keeps, per input path (``tasks.ingest.path_key``: any file name): size, mtime, sha256, the pipeline version (a
 hash of the code and data that shape the output plus the translation model id) and the outcome.
 An input is skipped when its size and mtime are unchanged (not even read) or, after a touch, when
 its content hash is; a different pipeline version, a failed earlier run or ``force`` reprocesses it.
@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasks.ingest import path_key
 from tasks.write import open_sqlite
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS inputs (
@@ -50,7 +51,7 @@ class Manifest:
         plan = Plan()
         touched = []
         for p in paths:
-            row = rows.get(p)
+            row = rows.get(path_key(p))
             if row is None:
                 plan.new += 1
                 plan.todo.append(p)
@@ -70,7 +71,7 @@ class Manifest:
                 plan.skipped.append(p)
             elif st.st_size == size and file_sha256(Path(p)) == sha:
                 plan.skipped.append(p)  # touched, same content
-                touched.append((st.st_mtime_ns, p))
+                touched.append((st.st_mtime_ns, path_key(p)))
             else:
                 plan.changed += 1
                 plan.todo.append(p)
@@ -78,6 +79,11 @@ class Manifest:
             with self.db:
                 self.db.executemany("UPDATE inputs SET mtime_ns = ? WHERE path = ?", touched)
         return plan
+
+    def doc_ids(self, paths: list[str]) -> dict[str, str]:
+        """The id each of ``paths`` was last written under (paths never recorded are left out)."""
+        rows = dict(self.db.execute("SELECT path, doc_id FROM inputs"))
+        return {p: rows[path_key(p)] for p in paths if path_key(p) in rows}
 
     def record(self, entries: list[tuple[str, str, str, str]], version: str) -> None:
         """(path, sha256, status, doc_id) for every input this run handled."""
@@ -88,6 +94,6 @@ class Manifest:
                 size, mtime = st.st_size, st.st_mtime_ns
             except OSError:
                 size, mtime = -1, -1
-            values.append((path, size, mtime, sha, version, status, doc_id))
+            values.append((path_key(path), size, mtime, sha, version, status, doc_id))
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?)", values)

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.boilerplate import Stripped, load_profiles, strip_boilerplate
-from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, ingest_file
+from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, assign_ids, display_path, ingest_file, path_key, printable
 from tasks.langid import detect_language
-from tasks.models import Document, Failed, Rejected, Translation
+from tasks.limits import cap_fields
+from tasks.models import Document, Failed, Rejected, Source, Translation
 from tasks.repair import Repaired, repair_document
 from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
 from tasks.translate import Translator, translate_document
@@ -66,16 +67,29 @@ def run_stage(works: list[Work], stage: str, step: Callable[[Work], None]) -> li
         try:
             step(work)
         except Exception as err:  # noqa: BLE001 - one document's failure must not stop the batch
-            source = work.ingested.source if work.ingested else None
-            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-            work.failed = Failed(id=work.id, source=source, stage=stage, error=detail)
+            detail = printable("".join(traceback.format_exception_only(type(err), err)).strip())
+            work.failed = Failed(id=work.id, source=source_of(work), stage=stage, error=detail)
         work.seconds[stage] = round(time.perf_counter() - started, 4)
     return works
 
 
+def source_of(work: Work) -> Source:
+    """The source of a document, for set-aside records too (only the path before it was read)."""
+    if work.ingested is not None:
+        return work.ingested.source
+    return Source(path=display_path(work.path), sha256="", bytes=0)
+
+
+def new_works(paths: list[str], ids: dict[str, str] | None = None) -> list[Work]:
+    """Work items with the ids of their batch (:func:`tasks.ingest.assign_ids`: unique, whatever
+    the order); ``ids`` are those of the whole run when the paths are one chunk of it."""
+    ids = ids if ids is not None else assign_ids(paths)
+    return [Work(path=p, id=ids[p]) for p in paths]
+
+
 def ingest_step(max_bytes: int = DEFAULT_MAX_BYTES) -> Callable[[Work], None]:
     def step(work: Work) -> None:
-        result = ingest_file(Path(work.path), max_bytes)
+        result = ingest_file(Path(work.path), max_bytes, work.id or None)
         work.id = result.id
         if isinstance(result, Rejected):
             work.rejected = result
@@ -94,7 +108,7 @@ def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT
         try:
             result = ingest_file(Path(path), max_bytes)
             if isinstance(result, Ingested):
-                page = seen_page(path, result.text, result.shape, profiles.detect(result.text))
+                page = seen_page(path_key(path), result.text, result.shape, profiles.detect(result.text))
                 if page is not None:
                     seen.append(page)
         except Exception:  # noqa: BLE001 - a page that cannot be read has no template to give
@@ -112,10 +126,12 @@ def strip_step(store: TemplateStore | None = None) -> Callable[[Work], None]:
 
     def step(work: Work) -> None:
         assert work.ingested is not None
-        work.stripped = strip_boilerplate(work.ingested.text, shape=work.ingested.shape,
-                                          templates=store.template if store is not None else None)
+        work.stripped = cap_fields(strip_boilerplate(work.ingested.text, shape=work.ingested.shape,
+                                                     templates=store.template if store is not None else None))
         s = work.stripped
         work.language = detect_language(" ".join([s.summary or "", *s.paragraphs]) or s.title or "")
+        if work.language == "und":  # a body too short to tell: the language of the page as a whole
+            work.language = detect_language(work.ingested.text)
     return step
 
 
@@ -148,7 +164,8 @@ def translate_step(translator: Translator | None, load_error: str | None = None)
         error = ""
         for _attempt in range(2):
             try:
-                work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator)
+                work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator,
+                                                      language=work.language)
                 return
             except Exception as err:  # noqa: BLE001 - recorded in the document
                 error = "".join(traceback.format_exception_only(type(err), err)).strip()
@@ -191,7 +208,7 @@ def write_setaside(works: list[Work], output_dir: Path) -> None:
 def process_chunk(paths: list[str], output_dir: Path, translator: Translator | None,
                   max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
     """All five stages over a chunk, without Prefect (tests, benchmarks, library users)."""
-    works = [Work(path=p) for p in paths]
+    works = new_works(paths)
     learn_templates(paths, output_dir / TEMPLATES_FILE, max_bytes)
     run_stage(works, "ingest", ingest_step(max_bytes))
     strip_stage(works, output_dir / TEMPLATES_FILE)

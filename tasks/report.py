@@ -3,10 +3,11 @@ through and labelled with their reason, the clean Vietnamese with repairs highli
 after on hover), and the English beside it. Self-contained: no external assets, all text escaped."""
 from __future__ import annotations
 
-from html import escape
+import bisect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasks.escape import html_text, md_text
 from tasks.write import atomic_write
 
 if TYPE_CHECKING:
@@ -24,16 +25,48 @@ h1{font-size:1.4rem} h2{font-size:1.15rem;margin:2rem 0 .3rem;border-top:2px sol
 """
 
 
-def _highlight(text: str, repairs: list, where: str, index: int | None) -> str:
-    """Escape ``text`` and mark the repaired words, with the original on hover."""
-    html = escape(text)
+def repair_spans(text: str, repairs: list, where: str, index: int | None) -> list[tuple[int, int, object]]:
+    """Where in ``text`` each repair of this field shows: ``(start, end, repair)``, left to right,
+    never overlapping. A repair takes the first place its ``after`` text stands that no earlier
+    repair took (so a name repaired twice in a paragraph is marked twice, at both places).
+
+    >>> from tasks.models import Repair
+    >>> r = Repair(kind="pinyin-name", before="Ruan Jinyong", after="Nguyễn Tấn Dũng", index=0)
+    >>> [(a, b) for a, b, _ in repair_spans("Ông Nguyễn Tấn Dũng và Nguyễn Tấn Dũng", [r, r], "paragraphs", 0)]
+    [(4, 19), (23, 38)]
+    """
+    starts: list[int] = []  # the spans taken so far, sorted (non-overlapping: ends sorted too)
+    ends: list[int] = []
+    found: list[tuple[int, int, object]] = []
+    cursor: dict[str, int] = {}  # per ``after`` text, where to look next
     for r in repairs:
         if r.where != where or r.index != index or not r.after:
             continue
-        after = escape(r.after)
-        if after in html:
-            html = html.replace(after, f'<span class="fix" title="{escape(r.before)} → {after}">{after}</span>', 1)
-    return html
+        at = cursor.get(r.after, 0)
+        while (start := text.find(r.after, at)) >= 0:
+            end = start + len(r.after)
+            k = bisect.bisect_left(starts, end)  # the span before ``end`` is the only one that can overlap
+            if k == 0 or ends[k - 1] <= start:
+                starts.insert(k, start)
+                ends.insert(k, end)
+                found.append((start, end, r))
+                break
+            at = start + 1
+        cursor[r.after] = start + 1 if start >= 0 else len(text) + 1
+    return sorted(found, key=lambda span: span[0])
+
+
+def _highlight(text: str, repairs: list, where: str, index: int | None) -> str:
+    """``text`` escaped, with the repaired words marked and the original on hover: built from the
+    spans of the plain text, so markup is never searched or replaced."""
+    parts, pos = [], 0
+    for start, end, r in repair_spans(text, repairs, where, index):
+        parts.append(html_text(text[pos:start]))
+        parts.append(f'<span class="fix" title="{html_text(r.before)} → {html_text(r.after)}">'
+                     f"{html_text(text[start:end])}</span>")
+        pos = end
+    parts.append(html_text(text[pos:]))
+    return "".join(parts)
 
 
 def _document_section(work: Work) -> str:
@@ -45,9 +78,9 @@ def _document_section(work: Work) -> str:
         if not line.strip():
             continue
         if number in removed:
-            raw.append(f'<p class="rm"><span class="tag">{escape(removed[number])}</span>{escape(line)}</p>')
+            raw.append(f'<p class="rm"><span class="tag">{html_text(removed[number])}</span>{html_text(line)}</p>')
         else:
-            raw.append(f"<p>{escape(line)}</p>")
+            raw.append(f"<p>{html_text(line)}</p>")
     vi = [f"<p><b>{_highlight(doc.title or '', doc.repairs, 'title', None)}</b></p>"]
     if doc.summary:
         vi.append(f"<p><i>{_highlight(doc.summary, doc.repairs, 'summary', None)}</i></p>")
@@ -55,25 +88,25 @@ def _document_section(work: Work) -> str:
     vi += [f'<p class="cap">[Ảnh] {_highlight(c, doc.repairs, "captions", i)}</p>' for i, c in enumerate(doc.captions)]
     tr = doc.translation
     if tr.status == "ok":
-        en = [f"<p><b>{escape(tr.title or '')}</b></p>"] + ([f"<p><i>{escape(tr.summary)}</i></p>"] if tr.summary else [])
+        en = [f"<p><b>{html_text(tr.title or '')}</b></p>"] + ([f"<p><i>{html_text(tr.summary)}</i></p>"] if tr.summary else [])
         copied = {(u.where, u.index): u.language for u in tr.untranslated}
 
         def mark(where: str, i: int) -> str:
             lang = copied.get((where, i))
-            return f'<span class="bad">[{escape(lang)}, not translated]</span> ' if lang and lang != "en" else ""
+            return f'<span class="bad">[{html_text(lang)}, not translated]</span> ' if lang and lang != "en" else ""
 
-        en += [f"<p>{mark('paragraphs', i)}{escape(p)}</p>" for i, p in enumerate(tr.paragraphs)]
-        en += [f'<p class="cap">[Photo] {mark("captions", i)}{escape(c)}</p>' for i, c in enumerate(tr.captions)]
+        en += [f"<p>{mark('paragraphs', i)}{html_text(p)}</p>" for i, p in enumerate(tr.paragraphs)]
+        en += [f'<p class="cap">[Photo] {mark("captions", i)}{html_text(c)}</p>' for i, c in enumerate(tr.captions)]
     else:
-        en = [f'<p class="bad">translation: {escape(tr.status)}</p><p>{escape(tr.detail or "")}</p>']
-    uncertain = "".join(f"<li>{escape(u.text)} ({escape(u.kind)}): {escape(', '.join(u.candidates[:5]))}</li>"
+        en = [f'<p class="bad">translation: {html_text(tr.status)}</p><p>{html_text(tr.detail or "")}</p>']
+    uncertain = "".join(f"<li>{html_text(u.text)} ({html_text(u.kind)}): {html_text(', '.join(u.candidates[:5]))}</li>"
                         for u in doc.uncertain)
     mt = doc.machine_translated
-    meta = (f"site {escape(str(doc.site))} · published {escape(str(doc.published))} · credit {escape(str(doc.credit))}"
-            f" · language {escape(doc.language)} · encoding {escape(str(doc.source.encoding))}"
+    meta = (f"site {html_text(str(doc.site))} · published {html_text(str(doc.published))} · credit {html_text(str(doc.credit))}"
+            f" · language {html_text(doc.language)} · encoding {html_text(str(doc.source.encoding))}"
             f" · MT score {mt.score:.2f}{' (flagged)' if mt.flagged else ''} · {len(doc.removed)} lines removed"
             f" · {len(doc.repairs)} repairs")
-    return (f'<h2 id="{escape(doc.id)}">{escape(doc.title or "(no title)")}</h2><div class="meta">{escape(doc.id)} · {meta}</div>'
+    return (f'<h2 id="{html_text(doc.id)}">{html_text(doc.title or "(no title)")}</h2><div class="meta">{html_text(doc.id)} · {meta}</div>'
             + (f"<p>Uncertain, left as they are:</p><ul>{uncertain}</ul>" if uncertain else "")
             + '<div class="cols"><div class="raw"><h3>Raw scrape</h3>' + "".join(raw) + "</div>"
             + "<div><h3>Clean Vietnamese</h3>" + "".join(vi) + "</div>"
@@ -84,12 +117,12 @@ def render_report(works: list[Work]) -> str:
     done = [w for w in works if w.document is not None]
     others = [w for w in works if w.document is None]
     rows = "".join(
-        f'<tr><td><a href="#{escape(w.id)}">{escape(w.id)}</a></td><td>{escape((w.document.title or "")[:90])}</td>'
+        f'<tr><td><a href="#{html_text(w.id)}">{html_text(w.id)}</a></td><td>{html_text((w.document.title or "")[:90])}</td>'
         f"<td>{len(w.document.removed)}</td><td>{len(w.document.repairs)}</td>"
-        f"<td>{escape(w.document.translation.status)}</td></tr>" for w in done)
+        f"<td>{html_text(w.document.translation.status)}</td></tr>" for w in done)
     rows += "".join(
-        f'<tr class="bad"><td>{escape(w.id)}</td><td colspan="4">'
-        f"{escape(('rejected: ' + w.rejected.reason + ' — ' + w.rejected.detail) if w.rejected else ('failed in ' + w.failed.stage + ': ' + w.failed.error) if w.failed else '')}"
+        f'<tr class="bad"><td>{html_text(w.id)}</td><td colspan="4">'
+        f"{html_text(('rejected: ' + w.rejected.reason + ' — ' + w.rejected.detail) if w.rejected else ('failed in ' + w.failed.stage + ': ' + w.failed.error) if w.failed else '')}"
         "</td></tr>" for w in others)
     return ("<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>vnclean review</title>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{_CSS}</style></head><body>"
@@ -108,11 +141,6 @@ def write_report(works: list[Work], output_dir: Path) -> Path:
 # The review in the Prefect UI (a markdown artifact): what needs a person's eyes, per document
 
 
-def _md(text: str) -> str:
-    """Text safe inside a markdown table cell or list item."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
-
-
 def review_markdown(works: list[Work], limit: int = 100) -> str:
     """Documents that need review first (set aside, garbled machine translation, repairs, uncertain
     names, translation problems), each with what was changed or doubted; then the count of
@@ -125,25 +153,26 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
     for w in works:
         notes: list[str] = []
         if w.rejected is not None:
-            notes.append(f"- set aside ({w.rejected.reason}): {_md(w.rejected.detail)}")
+            notes.append(f"- set aside ({md_text(w.rejected.reason)}): {md_text(w.rejected.detail)}")
         elif w.failed is not None:
-            notes.append(f"- failed in {w.failed.stage}: {_md(w.failed.error)}")
+            notes.append(f"- failed in {md_text(w.failed.stage)}: {md_text(w.failed.error)}")
         else:
             d = w.document
             assert d is not None
             if d.machine_translated.flagged:
                 notes.append(f"- garbled machine translation: score {d.machine_translated.score:.2f} (flagged)")
             for (kind, before, after), n in Counter((r.kind, r.before, r.after) for r in d.repairs).items():
-                notes.append(f"- repair {kind}: {_md(before)} → {_md(after)}" + (f" (×{n})" if n > 1 else ""))
+                notes.append(f"- repair {md_text(kind)}: {md_text(before)} → {md_text(after)}" + (f" (×{n})" if n > 1 else ""))
             for (kind, text, cands), n in Counter((u.kind, u.text, tuple(u.candidates[:3])) for u in d.uncertain).items():
-                notes.append(f"- uncertain {kind}: {_md(text)}" + (f" — candidates {_md(', '.join(cands))}" if cands else "")
+                notes.append(f"- uncertain {md_text(kind)}: {md_text(text)}" + (f" — candidates {md_text(', '.join(cands))}" if cands else "")
                              + (f" (×{n})" if n > 1 else ""))
             tr = d.translation
             if tr.status == "failed":
-                notes.append(f"- translation failed: {_md(tr.detail or '')}")
+                notes.append(f"- translation failed: {md_text(tr.detail or '')}")
             for u in tr.untranslated:
                 if u.language != "en":
-                    notes.append(f"- not translated: {u.where}{'' if u.index is None else f' {u.index}'} is {u.language}")
+                    notes.append(f"- not translated: {md_text(u.where)}{'' if u.index is None else f' {u.index}'} "
+                                 f"is {md_text(u.language)}")
         label = (w.document.title or w.path) if w.document is not None else w.path
         if not notes:
             quiet.append(w.id)
@@ -151,9 +180,9 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
         shown += 1
         if shown > limit:
             continue
-        lines += [f"## {_md(w.id)} — {_md(label)}", "", *notes, ""]
+        lines += [f"## {md_text(w.id)} — {md_text(label)}", "", *notes, ""]
     if shown > limit:
         lines += [f"… and {shown - limit} more documents to review: see report.html in the output folder.", ""]
-    lines.append(f"{len(quiet)} document(s) need no review" + (f": {', '.join(map(_md, quiet[:20]))}" if quiet else "")
+    lines.append(f"{len(quiet)} document(s) need no review" + (f": {', '.join(map(md_text, quiet[:20]))}" if quiet else "")
                  + (" …" if len(quiet) > 20 else "") + ".")
     return "\n".join(lines)

@@ -265,17 +265,27 @@ def is_vietnamese_text(text: str) -> bool | None:
 
 
 def translate_document(title: str, summary: str | None, paragraphs: list[str], captions: list[str],
-                       translator: Translator | None) -> Translation:
+                       translator: Translator | None, language: str | None = None) -> Translation:
     """English aligned 1:1 with the Vietnamese fields. Text that is not Vietnamese is copied as it
     is and listed in ``untranslated`` with its language (English needs no translation; any other
-    language is for the reviewer)."""
+    language is for the reviewer).
+
+    ``language`` is the document's, decided on its whole text: a field too short to tell on its
+    own (a three-word title, a short caption) goes with it, so the short English title of an
+    English document is copied like its paragraphs, not sent to the vi→en model."""
     if translator is None:
         return Translation(status="missing-model", detail=MISSING_MODEL)
     places = ([("title", None, title)] + ([("summary", None, summary)] if summary is not None else [])
               + [("paragraphs", i, t) for i, t in enumerate(paragraphs)]
               + [("captions", i, t) for i, t in enumerate(captions)])
     texts = [t for _, _, t in places]
-    to_model = [i for i, t in enumerate(texts) if t.strip() and is_vietnamese_text(t) is not False]
+    document_vietnamese = language in (None, "vi", "und")  # unknown: send what may be Vietnamese
+
+    def for_model(text: str) -> bool:
+        verdict = is_vietnamese_text(text)
+        return document_vietnamese if verdict is None else verdict
+
+    to_model = [i for i, t in enumerate(texts) if t.strip() and for_model(t)]
     counts = Stats()
     english = list(texts)  # non-Vietnamese text is kept as it is
     for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model], counts)):
@@ -283,7 +293,11 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
     from tasks.langid import detect_language
 
     sent = set(to_model)
-    untranslated = [Untranslated(where=where, index=index, language=detect_language(text))
+    def language_of(text: str) -> str:
+        found = detect_language(text)
+        return language if found == "und" and language else found
+
+    untranslated = [Untranslated(where=where, index=index, language=language_of(text))
                     for k, (where, index, text) in enumerate(places) if text.strip() and k not in sent]
     k = 1 + (1 if summary is not None else 0)
     return Translation(

@@ -118,3 +118,30 @@ def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_cop
     assert all(f["stage"] == "translate" and f["error"] == "RuntimeError: a bug in the translate task"
                for f in failed.values())
     assert (out / "_run.json").exists() and (out / "report.html").exists()
+
+
+def test_hostile_names_all_become_documents_and_the_next_run_skips_them(prefect_api, input_copy, tmp_path, argos_dir):
+    import os
+
+    seed = (input_copy / "000_63c0ffbfaf89c8e9.txt").read_bytes()
+    names = [("ầ" * 80 + "aaaa").encode() + b".txt", b"caf\xe9.txt", b"a b.txt", b"a_b-19d703ab.txt"]
+    for k, name in enumerate(names):
+        with open(os.path.join(os.fsencode(input_copy), name), "wb") as handle:
+            handle.write(seed.replace("Trung Quốc".encode(), f"Trung Quốc {k}".encode()))
+    out = tmp_path / "output"
+    first = run_flow(input_copy, out)
+    rows = first["rows"]
+    assert [r["status"] for r in rows] == ["ok"] * 9 and len({r["id"] for r in rows}) == 9
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.json") if not p.name.startswith("_")]
+    assert len(docs) == 9 and any(d["source"]["path"].endswith("caf\\xe9.txt") for d in docs)
+    assert (out / "report.html").exists() and json.loads((out / "_run.json").read_text(encoding="utf-8"))["inputs"] == 9
+    second = run_flow(input_copy, out)  # the manifest holds every name
+    assert second["skipped"] == 9 and second["rows"] == []
+    (input_copy / "story.md").write_bytes(seed)
+    assert [r["id"] for r in run_flow(input_copy, out)["rows"]] == ["story.md"]
+    (input_copy / "story.md.txt").write_bytes(seed)  # its id is the contract's "story.md": story.md moves
+    third = run_flow(input_copy, out)
+    assert len(third["rows"]) == 2 and third["skipped"] == 9
+    moved = {json.loads((out / f"{r['id']}.json").read_text(encoding="utf-8"))["source"]["path"].split("/")[-1]: r["id"]
+             for r in third["rows"]}
+    assert moved["story.md.txt"] == "story.md" and moved["story.md"].startswith("story.md-")

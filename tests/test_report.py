@@ -80,8 +80,8 @@ def test_review_artifact_lists_what_needs_a_person_and_nothing_else(seed_paths, 
     sections = [line for line in md.splitlines() if line.startswith("## ")]
     assert [s.split(" — ")[0] for s in sections] == ["## 001\\_479e2536b47e5551", "## 004\\_6570346391cedc4e",
                                                     "## empty"]
-    assert "- repair pinyin-name: Ruan Jinyong → Nguyễn Tấn Dũng (×3)" in md
-    assert "- repair name-consistency: Quách Thành Côn → Quách Thanh Côn" in md
+    assert "- repair pinyin\\-name: Ruan Jinyong → Nguyễn Tấn Dũng (×3)" in md
+    assert "- repair name\\-consistency: Quách Thành Côn → Quách Thanh Côn" in md
     assert "- set aside (empty):" in md and "garbled machine translation: score 0.4" in md
     assert md.rstrip().endswith("3 document(s) need no review: 000\\_63c0ffbfaf89c8e9, 002\\_46b391e76224ec4a, "
                                 "003\\_53ed54ac5e852cfd.")

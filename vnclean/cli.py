@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -56,8 +57,10 @@ def run(
         console.print(f"{len(files)} inputs: {plan.new} new, {plan.changed} changed, {plan.outdated} done by another "
                       f"pipeline version or model, {plan.retried} to retry, {len(plan.skipped)} unchanged; "
                       f"a run would process {len(plan.todo)}:")
+        from tasks.ingest import display_path
+
         for path in plan.todo[:20]:
-            console.print(f"  {path}", soft_wrap=True, highlight=False)
+            console.print(f"  {display_path(path)}", soft_wrap=True, highlight=False, markup=False)
         if len(plan.todo) > 20:
             console.print(f"  … and {len(plan.todo) - 20} more")
         return
@@ -170,12 +173,13 @@ def _print_summary(result: dict) -> None:
     untranslated: dict[str, list[str]] = {}
     for r in rows:
         if r["status"] != "ok":
-            console.print(f"[red]{r['id']}: {r['status']} — {r['reason']}[/red]")
+            console.print(f"[red]{escape(r['id'])}: {r['status']} — {escape(r['reason'])}[/red]")
         elif r["translation"] == "failed":
             untranslated.setdefault(r["reason"], []).append(r["id"])
     for reason, ids in untranslated.items():  # one line per distinct reason (a broken model: one line)
         who = ids[0] if len(ids) == 1 else f"{len(ids)} documents ({ids[0]}, …)"
-        console.print(f"[red]{who} written without English: {reason}. They will be retried on the next run.[/red]")
+        console.print(f"[red]{escape(who)} written without English: {escape(reason)}. They will be retried on the next "
+                      "run.[/red]")
     ok = [r for r in rows if r["status"] == "ok"]
     console.print(
         f"processed {len(rows)}: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "

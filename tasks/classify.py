@@ -42,6 +42,7 @@ class Settings(BaseModel):
     length_high: int = Field(ge=1)
     stopwords_low: float = Field(ge=0, le=1)
     stopwords_high: float = Field(ge=0, le=1)
+    page_stopwords_min: float = Field(ge=0, le=1)
     max_heading_distance: int = Field(ge=0)
     bad_penalty_min: float = Field(ge=0)
     bad_weight: float = Field(ge=0)
@@ -67,6 +68,29 @@ def load_stopwords(path: Path = DATA / "stopwords_vi.txt") -> frozenset[str]:
     if not words:
         raise ValueError(f"{path} has no stop words: the classifier would call every text furniture")
     return words
+
+
+STOPWORD_LISTS = ("stopwords_vi.txt", "stopwords_en.txt")
+
+
+def page_stopwords(units: list[Unit], settings: Settings | None = None) -> frozenset[str]:
+    """The stop-word list of the page's language: the one that covers most of its words, or none
+    (an empty set: stop words are not used) when no list reaches ``page_stopwords_min``.
+
+    >>> from tasks.blocks import read_text
+    >>> en = page_stopwords(read_text("The storm hit the coast on Sunday and it was the worst in years.").units)
+    >>> "the" in en, "của" in en
+    (True, False)
+    """
+    s = settings or load_settings()
+    text = " ".join(u.text for u in units if u.text)
+    best, share = frozenset(), 0.0
+    for name in STOPWORD_LISTS:
+        words = load_stopwords(DATA / name)
+        density = stopword_density(text, words)
+        if density > share:
+            best, share = words, density
+    return best if share >= s.page_stopwords_min else frozenset()
 
 
 def unit_key(text: str) -> str:
@@ -111,7 +135,7 @@ class Classified:
 def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str], templates: frozenset[str]) -> tuple[str, str, int, float]:
     text = unit.text
     words = len(text.split())
-    density = stopword_density(text, stopwords)
+    density = stopword_density(text, stopwords) if stopwords else 1.0  # no list: language-independent
     if templates and words <= s.template_max_words and unit_key(text) in templates:
         return "bad", "site-template", words, density
     if unit.link_density > s.max_link_density:
@@ -145,7 +169,7 @@ def classify(units: list[Unit], settings: Settings | None = None, stopwords: fro
     there, so the run is the best one starting at it, not a longer text elsewhere on the page
     (a paywall notice, a comment thread)."""
     s = settings or load_settings()
-    stops = stopwords if stopwords is not None else load_stopwords()
+    stops = stopwords if stopwords is not None else page_stopwords(units, s)
     first: list[str] = []
     reasons: list[str] = []
     stats: list[tuple[int, float]] = []

@@ -217,3 +217,20 @@ def test_a_page_read_again_replaces_its_record(tmp_path):
     store = TemplateStore(store_path)
     assert store.template("baomoi.example.vn") == frozenset()  # one page, read three times
     store.close()
+
+
+def test_a_page_in_english_keeps_its_text():
+    """The stop-word list is the page's language's: an English page's paragraphs are not
+    'few-stopwords' for lack of Vietnamese function words; its menu and footer still go."""
+    body = ["Typhoon Yagi, the strongest storm to hit northern Vietnam in decades, made landfall on Saturday "
+            "afternoon in Quang Ninh and Hai Phong, tearing roofs off thousands of houses.",
+            "Authorities had evacuated more than 50,000 people from coastal areas before the storm arrived, "
+            "and fishing boats were ordered to stay in port from Friday morning.",
+            "In Ha Long, rescue workers were clearing roads blocked by fallen trees so that residents could "
+            "move around again in the coming days."]
+    page = "\n".join(["Home", "World", "Business", "Sign in", "Storm Yagi hits northern Vietnam",
+                      "Sunday, September 8, 2024 10:15", *body, "© 2024 Example News. All rights reserved."])
+    s = strip_boilerplate(page)
+    assert s.title == "Storm Yagi hits northern Vietnam"
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == body
+    assert {r.text for r in s.removed} >= {"Home", "World", "Business", "Sign in"}

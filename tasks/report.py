@@ -138,6 +138,8 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
             for (kind, text, cands), n in Counter((u.kind, u.text, tuple(u.candidates[:3])) for u in d.uncertain).items():
                 notes.append(f"- uncertain {kind}: {_md(text)}" + (f" — candidates {_md(', '.join(cands))}" if cands else "")
                              + (f" (×{n})" if n > 1 else ""))
+            if w.waiting:
+                notes.append(f"- waiting for the model: {_md(w.waiting)}")
             tr = d.translation
             if tr.status == "failed":
                 notes.append(f"- translation failed: {_md(tr.detail or '')}")

@@ -45,4 +45,5 @@ bench: setup-test
 	$(BIN)/python benchmarks/strip.py
 
 clean:
-	rm -rf $(VENV) output/*.json output/*.txt output/_rejected output/_failed output/report.html output/_templates.sqlite*
+	rm -rf $(VENV) output/*.json output/*.txt output/_rejected output/_failed output/report.html output/_templates.sqlite* \
+	  output/_manifest.sqlite*

@@ -10,6 +10,7 @@ Run: python benchmarks/incremental.py [--files N]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ def main() -> None:
     from tasks.argos import find_model
     from tasks.manifest import Manifest, file_sha256
     from tasks.pipeline import code_version
+    from tasks.write import Written
 
     work = Path(tempfile.mkdtemp(prefix="vnclean-incremental-"))
     inp, out = work / "input", work / "output"
@@ -45,7 +47,14 @@ def main() -> None:
     hashes = [file_sha256(Path(p)) for p in files]
     hash_secs = time.perf_counter() - t
     manifest = Manifest(out / "_manifest.sqlite")
-    manifest.record([(p, h, "ok", Path(p).stem) for p, h in zip(files, hashes)], version)
+    entries = []  # each input done, with the one output the plan then stats
+    for p, h in zip(files, hashes):
+        doc = out / f"{Path(p).stem}.json"
+        doc.write_bytes(b"{}\n")
+        st = doc.stat()
+        entries.append((p, h, "ok", Path(p).stem, [Written(doc.name, st.st_size, st.st_mtime_ns,
+                                                            hashlib.sha256(b"{}\n").hexdigest())]))
+    manifest.record(entries, version)
     t = time.perf_counter()
     plan = manifest.plan(files, version)
     plan_secs = time.perf_counter() - t

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
 
+import functools
 import json
 import os
 import time
@@ -29,6 +30,7 @@ from tasks.models import Failed, Source
 from tasks.pipeline import (
     Work,
     code_version,
+    commit_chunk,
     ingest_step,
     learn_templates,
     new_works,
@@ -36,14 +38,17 @@ from tasks.pipeline import (
     run_stage,
     strip_stage,
     translate_step,
+    work_from_disk,
     write_setaside,
     write_step,
 )
 from tasks.templates import TEMPLATES_FILE
 from tasks.translate import MISSING_MODEL, load_translator
-from tasks.write import atomic_write, output_lock
+from tasks.write import OutputUnwritable, append_line, atomic_write, checkpoint_sqlite, output_lock, unwritable
 from vnclean import progress
 
+MANIFEST_FILE = "_manifest.sqlite"
+MEMORY_FILE = Path("_cache") / "translation-memory.sqlite"
 SMALL_BATCH = 20  # up to this many documents: one task run per stage and document
 DEFAULT_CHUNK = 50  # above it: one task run per stage and chunk (Prefect records ~30 task runs/s)
 
@@ -105,7 +110,35 @@ def _describe(stage: str, works: list[Work], logger) -> None:
             logger.info("%s: translation %s%s", w.id, t.status,
                         f" ({t.cache_hits} from memory, {t.cache_misses} by the model)" if t.status == "ok" else "")
         elif stage == "write":
-            logger.info("%s: written", w.id)
+            if w.waiting:
+                logger.warning("%s: %s", w.id, w.waiting)
+            else:
+                logger.info("%s: written", w.id)
+
+
+@dataclass
+class Stopped:
+    """What a task returns, instead of raising, when the output folder is full or read-only: the
+    chunk's later tasks pass it on and the flow stops with one line (no task-failure tracebacks)."""
+
+    reason: str
+
+
+def _stops_cleanly(fn):
+    """Turn a full or read-only output folder into :class:`Stopped`; pass a Stopped input on."""
+
+    @functools.wraps(fn)
+    def wrapper(works, *args, **kwargs):
+        if isinstance(works, Stopped):
+            return works
+        try:
+            return fn(works, *args, **kwargs)
+        except Exception as err:
+            stop = unwritable(err)
+            if stop is None:
+                raise
+            return Stopped(str(stop))
+    return wrapper
 
 
 @task(task_run_name="ingest-{label}", cache_policy=NO_CACHE)
@@ -116,6 +149,7 @@ def ingest_task(paths: list[str], ids: dict[str, str], label: str, max_bytes: in
 
 
 @task(task_run_name="learn-site-templates", cache_policy=NO_CACHE)
+@_stops_cleanly
 def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     pages = learn_templates(paths, Path(output_dir) / TEMPLATES_FILE, max_bytes)
     get_run_logger().info("site templates: %d pages with a site recorded", pages)
@@ -123,6 +157,7 @@ def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEF
 
 
 @task(task_run_name="strip-{label}", cache_policy=NO_CACHE)
+@_stops_cleanly
 def strip_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
     strip_stage(works, Path(output_dir) / TEMPLATES_FILE)
     _log_stage("strip", works)
@@ -130,6 +165,7 @@ def strip_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
 
 
 @task(task_run_name="repair-{label}", cache_policy=NO_CACHE)
+@_stops_cleanly
 def repair_task(works: list[Work], label: str) -> list[Work]:
     run_stage(works, "repair", repair_step)
     _log_stage("repair", works)
@@ -137,6 +173,7 @@ def repair_task(works: list[Work], label: str) -> list[Work]:
 
 
 @task(task_run_name="translate-{label}", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+@_stops_cleanly
 def translate_task(works: list[Work], label: str, memory_path: str | None) -> list[Work]:
     translator, load_error = load_translator(Path(memory_path) if memory_path else None)
     if load_error:
@@ -147,20 +184,26 @@ def translate_task(works: list[Work], label: str, memory_path: str | None) -> li
 
 
 @task(task_run_name="write-{label}", cache_policy=NO_CACHE)
-def write_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
+@_stops_cleanly
+def write_task(works: list[Work], label: str, output_dir: str, version: str,
+               allow_downgrade: bool = False) -> list[Work]:
+    """Write a chunk's documents, then record them in the manifest at once (a killed run resumes
+    after the chunks it recorded)."""
     out = Path(output_dir)
-    run_stage(works, "write", write_step(out))
+    run_stage(works, "write", write_step(out, allow_downgrade))
     write_setaside(works, out)
+    commit_chunk(works, out / MANIFEST_FILE, version)
     _log_stage("write", works)
     for w in works:
-        progress.notify(w.id, "rejected" if w.rejected else "failed" if w.failed else "ok")
+        progress.notify(w.id, "rejected" if w.rejected else "failed" if w.failed else
+                        "waiting" if w.waiting else "ok")
     return works
 
 
 @dataclass
 class Row:
     id: str
-    status: str  # ok | rejected | failed
+    status: str  # ok | rejected | failed | waiting (stored English kept, waiting for the model)
     site: str | None = None
     title: str = ""
     paragraphs: int = 0
@@ -186,7 +229,9 @@ class RunSummary:
     changed: int = 0
     retried: int = 0
     outdated: int = 0
+    damaged: int = 0  # redone because an output was missing, cut short or edited
     skipped: int = 0
+    stopped: str = ""  # why the run stopped early (a full or read-only output folder)
     # seconds spent in each stage, summed over documents (where the time goes; the flow runs
     # chunks concurrently, so these can add up to more than ``seconds``)
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -196,7 +241,8 @@ class RunSummary:
 
     @property
     def failed_any(self) -> bool:
-        return any(r.status != "ok" or r.translation == "failed" for r in self.rows)
+        return any(r.status in ("rejected", "failed") or (r.status == "ok" and r.translation == "failed")
+                   for r in self.rows)
 
 
 def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
@@ -212,6 +258,12 @@ def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str |
         elif w.failed is not None:
             summary.rows.append(Row(w.id, "failed", seconds=secs,
                                     reason=shorten(f"{w.failed.stage}: {w.failed.error}", limits.row_reason_chars)))
+        elif w.waiting is not None:
+            d = w.document
+            summary.rows.append(Row(d.id, "waiting", d.site, shorten(d.title or "", limits.row_title_chars),
+                                    len(d.paragraphs), len(d.removed), len(d.repairs), d.machine_translated.score,
+                                    w.translation.status if w.translation else "", secs,
+                                    shorten(w.waiting, limits.row_reason_chars)))
         else:
             d = w.document
             reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
@@ -230,10 +282,10 @@ def summary_markdown(summary: RunSummary) -> str:
     lines = [
         f"# vnclean run over {md_text(summary.input_dir)}",
         "",
-        "| documents | ok | rejected | failed | translation | seconds |",
-        "|---|---|---|---|---|---|",
+        "| documents | ok | rejected | failed | waiting for the model | translation | seconds |",
+        "|---|---|---|---|---|---|---|",
         f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
-        f"| {md_text(summary.model or 'missing model')} | {summary.seconds} |",
+        f"| {summary.count('waiting')} | {md_text(summary.model or 'missing model')} | {summary.seconds} |",
         "",
         "Seconds per stage, summed over documents: "
         + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
@@ -270,9 +322,11 @@ def _flow_run_name() -> str:
 @flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
-                    force: bool = False, paths: list[str] | None = None) -> dict:
+                    force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False) -> dict:
     """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
-    given ``paths``) into ``output_dir``."""
+    given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
+    keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
+    stops the run: the summary's ``stopped`` says so, and nothing partial is left."""
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
@@ -281,66 +335,93 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         if require_translation:
             raise RuntimeError(MISSING_MODEL)
         logger.warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
-    with output_lock(out):
-        files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
-        version = f"{code_version()}+{model.id if model else 'no-model'}"
-        ids = assign_ids(files)  # unique over every input, skipped ones included
-        manifest = Manifest(out / "_manifest.sqlite")
-        plan = manifest.plan(files, version, force)
-        moved = {p for p, doc_id in manifest.doc_ids(plan.skipped).items() if doc_id != ids[p]}
-        if moved:  # a new input took the id of one written earlier: that one is written again under its new id
-            redo = moved | set(plan.todo)
-            plan.todo = [p for p in files if p in redo]
-            plan.skipped = [p for p in plan.skipped if p not in moved]
-        for skipped in plan.skipped:
-            progress.notify(ids[skipped], "skipped")
-        if plan.skipped:
-            logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
-                        len(plan.skipped))
-        if plan.todo:
-            learn_templates_task(plan.todo, str(out), max_bytes)
-        works_done = _run_chunks(plan.todo, ids, out, chunk_size, max_bytes)
-        manifest.record([(w.path, (w.ingested or w.rejected).source.sha256 if (w.ingested or w.rejected) else "",
-                          _outcome(w), w.id)
-                         for w in works_done], version)
-        manifest.close()
-        summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
-        summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
-        summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
-        if works_done:
-            from tasks.report import write_report
-
-            write_report(works_done, out)
-        record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)}
-        atomic_write(out / "_run.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        with open(out / "_runs.jsonl", "a", encoding="utf-8") as history:  # one line per run
-            history.write(json.dumps(record, ensure_ascii=False) + "\n")
+    summary = RunSummary(str(inp), str(out), model.id if model else None)
+    works_done: list[Work] = []
+    try:
+        with output_lock(out):
+            files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
+            version = f"{code_version()}+{model.id if model else 'no-model'}"
+            ids = assign_ids(files)  # unique over every input, skipped ones included
+            manifest = Manifest(out / MANIFEST_FILE)
+            try:
+                plan = manifest.plan(files, version, force)
+                moved = {p for p, doc_id in manifest.doc_ids(plan.skipped).items() if doc_id != ids[p]}
+                if moved:  # a new input took the id of one written earlier: that one is written again under its new id
+                    redo = moved | set(plan.todo)
+                    plan.todo = [p for p in files if p in redo]
+                    plan.skipped = [p for p in plan.skipped if p not in moved]
+                for skipped in plan.skipped:
+                    progress.notify(ids[skipped], "skipped")
+                if plan.skipped:
+                    logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
+                                len(plan.skipped))
+                if plan.todo:
+                    learned = learn_templates_task(plan.todo, str(out), max_bytes)
+                    if isinstance(learned, Stopped):
+                        raise OutputUnwritable(learned.reason)
+                try:
+                    works_done = _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade)
+                finally:
+                    checkpoint_sqlite(out / MEMORY_FILE)
+                summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
+                summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
+                summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
+                summary.damaged = plan.damaged
+                _write_report(manifest, works_done, out, max_bytes)
+            finally:
+                manifest.close()
+            record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)}
+            atomic_write(out / "_run.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+            append_line(out / "_runs.jsonl", json.dumps(record, ensure_ascii=False) + "\n")  # one line per run
+    except Exception as err:  # noqa: BLE001 - only a full or read-only output folder is handled here
+        stop = unwritable(err)
+        if stop is None:
+            raise
+        summary.stopped = f"{stop}. Nothing partial was written; the next run with space finishes the work"
+        summary.seconds = round(time.perf_counter() - started, 2)
+        logger.error("stopped: %s", summary.stopped)
+        return asdict(summary)
     _publish(summary)
     if works_done:
         from tasks.report import review_markdown
 
         create_markdown_artifact(key="vnclean-review", markdown=review_markdown(works_done),
                                  description="vnclean review: what needs a person's eyes")
-    logger.info("%d inputs: %d new, %d changed, %d outdated, %d retried, %d skipped; %d ok, %d rejected, %d failed "
-                "in %.1f s", summary.inputs, summary.new, summary.changed, summary.outdated, summary.retried, summary.skipped,
-                summary.count("ok"), summary.count("rejected"), summary.count("failed"), summary.seconds)
+    logger.info("%d inputs: %d new, %d changed, %d outdated, %d retried, %d with a damaged output, %d skipped; "
+                "%d ok, %d waiting for the model, %d rejected, %d failed in %.1f s", summary.inputs, summary.new,
+                summary.changed, summary.outdated, summary.retried, summary.damaged, summary.skipped,
+                summary.count("ok"), summary.count("waiting"), summary.count("rejected"), summary.count("failed"),
+                summary.seconds)
     return asdict(summary)
 
 
-def _outcome(w: Work) -> str:
-    """What the manifest remembers: a document whose translation failed is retried next run."""
-    if w.document is not None:
-        return "failed" if w.document.translation.status == "failed" else "ok"
-    return "rejected" if w.rejected else "failed"
+def _write_report(manifest: Manifest, works_done: list[Work], out: Path, max_bytes: int) -> None:
+    """report.html over every document written since it was last written: this run's, and those of
+    a run that was killed or stopped before its report (read back from disk)."""
+    pending = manifest.report_pending()
+    if not pending and not works_done:
+        return
+    from tasks.report import write_report
+
+    works = {w.path: w for w in works_done}
+    for path, doc_id in pending:
+        if path not in works:
+            earlier = work_from_disk(path, doc_id, out, max_bytes)
+            if earlier is not None:
+                works[path] = earlier
+    write_report(list(works.values()), out)
+    manifest.report_written(path for path, _ in pending)
 
 
-def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None,
-                max_bytes: int) -> list[Work]:
-    """Submit the five stages for every chunk; chunks run concurrently on the task runner. A chunk
-    whose task runs crashed (stage errors are caught per document, so this is a bug or a lost
-    worker) has its documents recorded as failed; the other chunks go on."""
+def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None, max_bytes: int,
+                version: str, allow_downgrade: bool = False) -> list[Work]:
+    """Submit the five stages for every chunk; chunks run concurrently on the task runner, and each
+    records its documents in the manifest when it has written them. A chunk whose task runs crashed
+    (stage errors are caught per document, so this is a bug or a lost worker) has its documents
+    recorded as failed; the other chunks go on. A full or read-only output folder stops the run
+    (raised once every chunk has ended)."""
     size = chunk_size or (1 if len(files) <= SMALL_BATCH else DEFAULT_CHUNK)
-    memory = str(out / "_cache" / "translation-memory.sqlite")
+    memory = str(out / MEMORY_FILE)
     futures = []
     for i in range(0, len(files), size):
         chunk = files[i:i + size]
@@ -349,30 +430,42 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
         stages.append(("strip", strip_task.submit(stages[-1][1], label, str(out))))
         stages.append(("repair", repair_task.submit(stages[-1][1], label)))
         stages.append(("translate", translate_task.submit(stages[-1][1], label, memory)))
-        stages.append(("write", write_task.submit(stages[-1][1], label, str(out))))
+        stages.append(("write", write_task.submit(stages[-1][1], label, str(out), version, allow_downgrade)))
         futures.append((chunk, stages))
     done: list[Work] = []
+    stop: OutputUnwritable | None = None
     for chunk, stages in futures:
         try:
-            done += stages[-1][1].result()
+            result = stages[-1][1].result()
+            if isinstance(result, Stopped):
+                stop = stop or OutputUnwritable(result.reason)
+                continue  # nothing more is written; the next run does these again
+            done += result
         except Exception:  # noqa: BLE001 - the rest of the batch goes on
-            stage, error = _first_failure(stages)
+            stage, err = _first_failure(stages)
+            stop = stop or unwritable(err)
+            if stop is not None:
+                continue  # nothing more is written; the next run does these again
+            error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
             get_run_logger().error("chunk %s crashed in %s: %s", chunk_label([ids[p] for p in chunk]), stage, error)
             lost = [Work(path=p, id=ids[p], failed=Failed(id=ids[p], source=Source(path=display_path(p), sha256=""),
                                                           stage=stage, error=error)) for p in chunk]
             write_setaside(lost, out)
+            commit_chunk(lost, out / MANIFEST_FILE, version)
             done += lost
+    if stop is not None:
+        raise stop
     return done
 
 
-def _first_failure(stages: list) -> tuple[str, str]:
+def _first_failure(stages: list) -> tuple[str, BaseException]:
     """The first stage of a chunk whose task run failed, and its exception."""
     for stage, future in stages:
         try:
             future.result()
         except Exception as err:  # noqa: BLE001
-            return stage, printable("".join(traceback.format_exception_only(type(err), err)).strip())
-    return "write", "the chunk's task runs did not finish"
+            return stage, err
+    return "write", RuntimeError("the chunk's task runs did not finish")
 
 
 def with_runner(runner: str = "threads", dask_address: str | None = None, workers: int = 2):

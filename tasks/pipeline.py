@@ -6,6 +6,7 @@ The Prefect flow (``flows/pipeline.py``) wraps each stage of a chunk in one task
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import time
@@ -18,11 +19,20 @@ from tasks.boilerplate import Stripped, load_profiles, strip_boilerplate
 from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, assign_ids, display_path, ingest_file, path_key, printable
 from tasks.langid import detect_language
 from tasks.limits import cap_fields
+from tasks.manifest import Entry, Manifest
 from tasks.models import Document, Failed, Rejected, Source, Translation
 from tasks.repair import Repaired, repair_document
 from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
 from tasks.translate import Translator, translate_document
-from tasks.write import write_document, write_failed, write_rejected
+from tasks.write import (
+    OutputUnwritable,
+    Written,
+    stored_document,
+    unwritable,
+    write_document,
+    write_failed,
+    write_rejected,
+)
 
 STAGES = ("ingest", "strip", "repair", "translate", "write")
 CODE_DIR = Path(__file__).parent
@@ -51,6 +61,10 @@ class Work:
     rejected: Rejected | None = None
     failed: Failed | None = None
     document: Document | None = None
+    # set when the stored document is better than this run's (English ok vs none): it is kept, and
+    # this says why the document waits (``document`` is then the stored one)
+    waiting: str | None = None
+    outputs: list[Written] = field(default_factory=list)  # the files written for it, for the manifest
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -59,14 +73,21 @@ class Work:
 
 
 def run_stage(works: list[Work], stage: str, step: Callable[[Work], None]) -> list[Work]:
-    """Apply ``step`` to every still-active document, isolating and timing each one."""
+    """Apply ``step`` to every still-active document, isolating and timing each one. A full or
+    read-only output folder is not one document's failure: it stops the batch
+    (:class:`tasks.write.OutputUnwritable`)."""
     for work in works:
         if not work.active:
             continue
         started = time.perf_counter()
         try:
             step(work)
+        except OutputUnwritable:
+            raise
         except Exception as err:  # noqa: BLE001 - one document's failure must not stop the batch
+            stop = unwritable(err) if stage == "write" else None
+            if stop is not None:
+                raise stop from err
             detail = printable("".join(traceback.format_exception_only(type(err), err)).strip())
             work.failed = Failed(id=work.id, source=source_of(work), stage=stage, error=detail)
         work.seconds[stage] = round(time.perf_counter() - started, 4)
@@ -167,6 +188,8 @@ def translate_step(translator: Translator | None, load_error: str | None = None)
                 work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator,
                                                       language=work.language)
                 return
+            except OutputUnwritable:  # the translation memory cannot be written: the run stops
+                raise
             except Exception as err:  # noqa: BLE001 - recorded in the document
                 error = "".join(traceback.format_exception_only(type(err), err)).strip()
         work.translation = Translation(status="failed", detail=f"translation failed twice: {error}")
@@ -189,10 +212,30 @@ def build_document(work: Work) -> Document:
     )
 
 
-def write_step(output_dir: Path) -> Callable[[Work], None]:
+def downgrade(stored: Document | None, new: Document) -> str | None:
+    """Why writing ``new`` over ``stored`` would lose English (None when it would not): the stored
+    document of the same source has its English (status ok) and this run has none (no model, a
+    model that cannot be loaded, a failed translation)."""
+    if stored is None or stored.translation.status != "ok" or new.translation.status == "ok":
+        return None
+    if stored.source.sha256 != new.source.sha256:
+        return None  # the scrape changed: the stored English is of another text
+    return (f"stored English ({stored.translation.model}) kept, waiting for the model: this run's translation is "
+            f"{new.translation.status}" + (f" ({new.translation.detail})" if new.translation.detail else ""))
+
+
+def write_step(output_dir: Path, allow_downgrade: bool = False) -> Callable[[Work], None]:
+    """Write one document; never over a better stored one (English kept) unless ``allow_downgrade``."""
     def step(work: Work) -> None:
-        work.document = build_document(work)
-        write_document(work.document, output_dir)
+        doc = build_document(work)
+        if not allow_downgrade:
+            stored = stored_document(output_dir, doc.id)
+            why = downgrade(stored, doc)
+            if why is not None:
+                work.document, work.waiting = stored, why
+                return
+        work.document = doc
+        work.outputs = write_document(doc, output_dir)
     return step
 
 
@@ -200,13 +243,62 @@ def write_setaside(works: list[Work], output_dir: Path) -> None:
     """Rejected and failed documents get their record in ``_rejected/`` or ``_failed/``."""
     for work in works:
         if work.rejected is not None:
-            write_rejected(work.rejected, output_dir)
+            written = write_rejected(work.rejected, output_dir)
+            work.outputs = [dataclasses.replace(written, name=f"_rejected/{written.name}")]
         elif work.failed is not None:
             write_failed(work.failed, output_dir)
 
 
+def outcome(work: Work) -> str:
+    """What the manifest remembers: failed translations and documents waiting for the model are
+    done again by the next run."""
+    if work.waiting is not None:
+        return "waiting"
+    if work.document is not None:
+        return "failed" if work.document.translation.status == "failed" else "ok"
+    return "rejected" if work.rejected else "failed"
+
+
+def manifest_entry(work: Work) -> Entry:
+    found = work.ingested or work.rejected
+    sha = found.source.sha256 if found is not None and found.source is not None else ""
+    return Entry(work.path, sha or "", outcome(work), work.id, work.outputs)
+
+
+def commit_chunk(works: list[Work], manifest_path: Path, version: str) -> None:
+    """Record a chunk's documents in the manifest as soon as they are written (one transaction),
+    so that a run killed later resumes after them; report.html has yet to show them."""
+    manifest = Manifest(manifest_path, check=False)  # the flow checked it when the run began
+    try:
+        manifest.record([manifest_entry(w) for w in works], version, report=True)
+    finally:
+        manifest.close()
+
+
+def work_from_disk(path: str, doc_id: str, output_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Work | None:
+    """A document an earlier run wrote, as a :class:`Work` for the report: the stored JSON (or
+    set-aside record) and the raw lines read again. None when nothing is stored any more."""
+    work = Work(path=path, id=doc_id)
+    document = stored_document(output_dir, doc_id)
+    if document is not None:
+        work.document = document
+        try:
+            found = ingest_file(Path(path), max_bytes)
+            work.ingested = found if isinstance(found, Ingested) else None
+        except Exception:  # noqa: BLE001 - the report shows the document without its raw lines
+            pass
+        return work
+    for folder, model, attr in (("_rejected", Rejected, "rejected"), ("_failed", Failed, "failed")):
+        try:
+            setattr(work, attr, model.model_validate_json((output_dir / folder / f"{doc_id}.json").read_bytes()))
+            return work
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def process_chunk(paths: list[str], output_dir: Path, translator: Translator | None,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
+                  max_bytes: int = DEFAULT_MAX_BYTES, allow_downgrade: bool = False) -> list[Work]:
     """All five stages over a chunk, without Prefect (tests, benchmarks, library users)."""
     works = new_works(paths)
     learn_templates(paths, output_dir / TEMPLATES_FILE, max_bytes)
@@ -214,6 +306,6 @@ def process_chunk(paths: list[str], output_dir: Path, translator: Translator | N
     strip_stage(works, output_dir / TEMPLATES_FILE)
     run_stage(works, "repair", repair_step)
     run_stage(works, "translate", translate_step(translator))
-    run_stage(works, "write", write_step(output_dir))
+    run_stage(works, "write", write_step(output_dir, allow_downgrade))
     write_setaside(works, output_dir)
     return works

@@ -166,6 +166,8 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
             for (kind, text, cands), n in Counter((u.kind, u.text, tuple(u.candidates[:3])) for u in d.uncertain).items():
                 notes.append(f"- uncertain {md_text(kind)}: {md_text(text)}" + (f" — candidates {md_text(', '.join(cands))}" if cands else "")
                              + (f" (×{n})" if n > 1 else ""))
+            if w.waiting:
+                notes.append(f"- waiting for the model: {md_text(w.waiting)}")
             tr = d.translation
             if tr.status == "failed":
                 notes.append(f"- translation failed: {md_text(tr.detail or '')}")

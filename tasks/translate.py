@@ -15,14 +15,18 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tasks.argos import InstalledModel, find_model
 from tasks.ingest import vietnamese_ratio
 from tasks.models import Translation, Untranslated
 from tasks.sentences import split_sentences
-from tasks.write import open_sqlite
+from tasks.write import is_damaged, open_sqlite, set_aside, unwritable
+
+T = TypeVar("T")
 
 MISSING_MODEL = ("no vi→en translation model installed: run `vnclean model install` (online) or "
                  "`vnclean model install --from FILE.argosmodel`")
@@ -37,7 +41,12 @@ _MEMORY_SCHEMA = ("CREATE TABLE IF NOT EXISTS memory (model TEXT, source TEXT, p
 
 
 class TranslationMemory:
-    """SQLite cache: (model id, exact source sentence) -> target pieces."""
+    """SQLite cache: (model id, exact source sentence) -> target pieces.
+
+    A memory damaged on any page (``PRAGMA quick_check`` when it is opened, or the first error a
+    read or write meets) is set aside beside itself with a timestamped name and started again:
+    a damaged cache costs model calls, never translations. A full or read-only disk raises
+    :class:`tasks.write.OutputUnwritable` (the run stops)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -48,9 +57,24 @@ class TranslationMemory:
         else:
             self._db = open_sqlite(path, _MEMORY_SCHEMA)
 
+    def _guard(self, action: Callable[[], T]) -> T:
+        """``action`` (called with the lock held), once more on a fresh memory if this one is damaged."""
+        try:
+            return action()
+        except sqlite3.Error as err:
+            if self.path is None or not is_damaged(err):
+                stop = unwritable(err)
+                if stop is not None:
+                    raise stop from err
+                raise
+            self._db.close()
+            set_aside(self.path, err)
+            self._db = open_sqlite(self.path, _MEMORY_SCHEMA)
+            return action()
+
     def get_many(self, model: str, sources: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        with self._lock:
+        def read() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
             for i in range(0, len(sources), 500):
                 chunk = sources[i:i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -58,12 +82,19 @@ class TranslationMemory:
                         f"SELECT source, pieces FROM memory WHERE model = ? AND source IN ({marks})",
                         [model, *chunk]):
                     found[source] = pieces.split(" ") if pieces else []
-        return found
+            return found
+
+        with self._lock:
+            return self._guard(read)
 
     def put_many(self, model: str, items: dict[str, list[str]]) -> None:
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO memory VALUES (?, ?, ?)",
-                                 [(model, s, " ".join(p)) for s, p in items.items()])
+        def write() -> None:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO memory VALUES (?, ?, ?)",
+                                     [(model, s, " ".join(p)) for s, p in items.items()])
+
+        with self._lock:
+            self._guard(write)
 
     def close(self) -> None:
         self._db.close()

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -16,19 +21,110 @@ from pydantic import BaseModel
 from tasks.models import Document, Failed, Rejected
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file so that readers see either the old file, or the whole new one: never a part."""
+class OutputUnwritable(RuntimeError):
+    """The output folder is full or read-only. The run stops there (one line, nothing partial left:
+    every file is replaced whole or not at all), and the next run with space finishes the work."""
+
+
+# ENOSPC/EDQUOT: full; EROFS: read-only file system; EACCES/EPERM: a folder without write permission
+_UNWRITABLE_ERRNO = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+# SQLite's primary result codes: SQLITE_READONLY, SQLITE_FULL, SQLITE_CANTOPEN
+_UNWRITABLE_SQLITE = {8, 13, 14}
+_CORRUPT_SQLITE = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def unwritable(err: BaseException | None) -> OutputUnwritable | None:
+    """``err`` (or an exception it was raised from) as an :class:`OutputUnwritable`, if it says the
+    disk is full or the folder read-only; else None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OutputUnwritable):
+            return err
+        if isinstance(err, OSError) and err.errno in _UNWRITABLE_ERRNO:
+            where = f" ({err.filename})" if err.filename else ""
+            return OutputUnwritable(f"cannot write{where}: {err.strerror or os.strerror(err.errno)}")
+        if isinstance(err, sqlite3.Error) and (getattr(err, "sqlite_errorcode", -1) & 0xFF) in _UNWRITABLE_SQLITE:
+            return OutputUnwritable(f"cannot write a database: {err}")
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _write_temp(path: Path, payload: bytes) -> str:
+    """``payload`` in a temp file beside ``path`` (flushed to disk); its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file as written: its name in the output folder, size, mtime and sha256 (what the
+    manifest keeps to tell later whether it is still there, whole and unedited)."""
+
+    name: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def atomic_write_many(files: list[tuple[Path, str | bytes]]) -> list[Written]:
+    """Write several files so that either all of them are replaced, in order, or none is: every temp
+    file is written first (a full disk fails here, before any file is replaced), then renamed.
+    A full or read-only disk raises :class:`OutputUnwritable`."""
+    staged: list[tuple[str, Path, bytes]] = []
+    try:
+        for path, data in files:
+            payload = data.encode("utf-8") if isinstance(data, str) else data
+            staged.append((_write_temp(path, payload), path, payload))
+        written = []
+        for tmp, path, payload in staged:
+            os.replace(tmp, path)
+            st = os.stat(path)
+            written.append(Written(path.name, st.st_size, st.st_mtime_ns, hashlib.sha256(payload).hexdigest()))
+        return written
+    except BaseException as err:
+        for tmp, _, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        stop = unwritable(err) if isinstance(err, Exception) else None
+        if stop is not None:
+            raise stop from err
+        raise
+
+
+def atomic_write(path: Path, data: str | bytes) -> Written:
+    """Write a file so that readers see either the old file, or the whole new one: never a part."""
+    return atomic_write_many([(path, data)])[0]
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line whole, or nothing: a full disk leaves the file as it was."""
+    payload = line.encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                done = 0
+                while done < len(payload):
+                    done += os.write(fd, payload[done:])
+            except BaseException:
+                os.ftruncate(fd, size)
+                raise
+        finally:
+            os.close(fd)
+    except OSError as err:
+        stop = unwritable(err)
+        if stop is not None:
+            raise stop from err
         raise
 
 
@@ -61,41 +157,43 @@ def english_text(doc: Document) -> str | None:
     return _plain_text(tr.title or "", tr.summary, tr.paragraphs, tr.captions, "Photo")
 
 
-def write_document(doc: Document, output_dir: Path) -> list[Path]:
-    """Write ``<id>.json``, ``<id>.vi.txt`` and, when translated, ``<id>.en.txt``.
+def write_document(doc: Document, output_dir: Path) -> list[Written]:
+    """Write ``<id>.json``, ``<id>.vi.txt`` and, when translated, ``<id>.en.txt``: all of them or
+    none (a full disk leaves the earlier version whole).
 
     A stale rejection or failure record for the same id is removed, and a stale ``.en.txt``
     too when this run could not translate.
     """
     Document.model_validate(doc.model_dump())  # the contract holds, or this raises
-    written = []
     targets = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
     en = english_text(doc)
     en_path = safe_child(output_dir, f"{doc.id}.en.txt")
     if en is not None:
         targets.append((en_path, en))
-    else:
-        en_path.unlink(missing_ok=True)
     # the JSON last: its presence means the document is complete
     targets.append((safe_child(output_dir, f"{doc.id}.json"), to_json(doc)))
-    for path, text in targets:
-        atomic_write(path, text)
-        written.append(path)
+    written = atomic_write_many(targets)
+    if en is None:
+        en_path.unlink(missing_ok=True)
     for stale in ("_rejected", "_failed"):
         safe_child(output_dir, stale, f"{doc.id}.json").unlink(missing_ok=True)
     return written
 
 
-def write_rejected(rejected: Rejected, output_dir: Path) -> Path:
-    path = safe_child(output_dir, "_rejected", f"{rejected.id}.json")
-    atomic_write(path, to_json(rejected))
-    return path
+def stored_document(output_dir: Path, doc_id: str) -> Document | None:
+    """The document an earlier run wrote for ``doc_id``, or None (none, or not readable)."""
+    try:
+        return Document.model_validate_json(safe_child(output_dir, f"{doc_id}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
-def write_failed(failed: Failed, output_dir: Path) -> Path:
-    path = safe_child(output_dir, "_failed", f"{failed.id}.json")
-    atomic_write(path, to_json(failed))
-    return path
+def write_rejected(rejected: Rejected, output_dir: Path) -> Written:
+    return atomic_write(safe_child(output_dir, "_rejected", f"{rejected.id}.json"), to_json(rejected))
+
+
+def write_failed(failed: Failed, output_dir: Path) -> Written:
+    return atomic_write(safe_child(output_dir, "_failed", f"{failed.id}.json"), to_json(failed))
 
 
 class OutputLocked(RuntimeError):
@@ -140,27 +238,81 @@ def remove_stale_temp_files(output_dir: Path) -> int:
     return count
 
 
-def open_sqlite(path: Path, *setup: str) -> sqlite3.Connection:
+class DamagedDatabase(sqlite3.DatabaseError):
+    """``PRAGMA quick_check`` found damaged pages."""
+
+
+def is_damaged(err: BaseException) -> bool:
+    """A database whose file is damaged (any page) or is not a database at all."""
+    return isinstance(err, DamagedDatabase) or (
+        isinstance(err, sqlite3.DatabaseError) and (getattr(err, "sqlite_errorcode", -1) & 0xFF) in _CORRUPT_SQLITE)
+
+
+_OPEN_LOCK = threading.Lock()  # one thread at a time checks and sets a damaged file aside
+
+
+def set_aside(path: Path, why: BaseException) -> Path:
+    """Move a damaged database (with its -wal and -shm) beside itself as
+    ``<name>.broken-<UTC timestamp>``, for a person to look at; returns the new name."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    aside = path.with_name(f"{path.name}.broken-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(str(path) + suffix)
+        if part.exists():
+            part.replace(str(aside) + suffix)
+    logging.getLogger("vnclean").warning("%s is damaged (%s): moved to %s, starting an empty one", path, why, aside.name)
+    return aside
+
+
+def open_sqlite(path: Path, *setup: str, check: bool = True) -> sqlite3.Connection:
     """Open (or create) a cache database in WAL mode and run ``setup`` statements. Manifests and
-    translation memories are caches: one that cannot be read ("file is not a database", a copy cut
-    short) is moved aside as ``<name>.broken`` and started again, so it costs work, not the run."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    translation memories are caches: one that is damaged on any page (``PRAGMA quick_check`` on
+    open, unless ``check`` is false; "file is not a database", a copy cut short) is set aside
+    (:func:`set_aside`) and started again, so it costs work, not the run. A full or read-only
+    disk raises :class:`OutputUnwritable`."""
 
     def connect() -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        for statement in setup:
-            db.execute(statement)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            if check:
+                problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+                if problems != ["ok"]:
+                    raise DamagedDatabase("quick_check: " + "; ".join(problems[:3]))
+            for statement in setup:
+                db.execute(statement)
+        except BaseException:
+            db.close()
+            raise
         return db
 
     try:
-        return connect()
-    except sqlite3.DatabaseError as err:
-        aside = path.with_name(path.name + ".broken")
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(str(path) + suffix)
-            if part.exists():
-                part.replace(str(aside) + suffix)
-        logging.getLogger("vnclean").warning("%s is unreadable (%s): moved to %s, starting an empty one",
-                                             path, err, aside)
-        return connect()
+        with _OPEN_LOCK:
+            try:
+                return connect()
+            except sqlite3.DatabaseError as err:
+                if not is_damaged(err):
+                    raise
+                set_aside(path, err)
+                return connect()
+    except (OSError, sqlite3.Error) as err:
+        stop = unwritable(err)
+        if stop is not None:
+            raise stop from err
+        raise
+
+
+def checkpoint_sqlite(path: Path) -> None:
+    """Fold a database's write-ahead log into the file and empty it (at the end of a run, so the log
+    does not grow run after run); a busy or unwritable database is left as it is."""
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(str(path), timeout=5)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
+    except sqlite3.Error as err:
+        logging.getLogger("vnclean").warning("could not checkpoint %s: %s", path, err)

@@ -42,6 +42,15 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
+def prefect_api():
+    """Prefect's test API, started once for every end-to-end test module."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture(scope="session")
 def seed_paths() -> list[Path]:
     return sorted(INPUT.glob("*.txt"))
 

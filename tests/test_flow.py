@@ -14,14 +14,6 @@ CHECK = ROOT / "tests" / "acceptance" / "check.py"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
-
-
 def run_flow(input_dir: Path, output_dir: Path, **kwargs) -> dict:
     from flows.pipeline import process_scrapes
 

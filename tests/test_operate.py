@@ -12,11 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from tasks.manifest import Manifest
+from tasks.manifest import Manifest, file_sha256
 from tasks.models import Document
-from tasks.write import OutputLocked, output_lock
+from tasks.write import OutputLocked, atomic_write, output_lock
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def record_done(manifest: Manifest, files: list, version: str) -> None:
+    """Record ``files`` as done, each with an output file written (the manifest checks it is there)."""
+    entries = []
+    for f in map(Path, files):
+        written = atomic_write(manifest.out / f"{f.stem}.json", f'{{"id": "{f.stem}"}}\n')
+        entries.append((str(f), file_sha256(f), "ok", f.stem, [written]))
+    manifest.record(entries, version)
 
 
 def test_manifest_plans_new_changed_touched_failed_and_forced(tmp_path):
@@ -27,10 +36,8 @@ def test_manifest_plans_new_changed_touched_failed_and_forced(tmp_path):
     files = [str(a), str(b), str(c)]
     first = m.plan(files, "v1")
     assert first.new == 3 and first.todo == files
-    from tasks.manifest import file_sha256
-
-    m.record([(str(a), file_sha256(a), "ok", "a"), (str(b), file_sha256(b), "ok", "b"),
-              (str(c), file_sha256(c), "failed", "c")], "v1")
+    record_done(m, [a, b], "v1")
+    m.record([(str(c), file_sha256(c), "failed", "c")], "v1")
     os.utime(a, ns=(1, 1))  # touched, same content: skipped after one hash
     b.write_text("nội dung mới", encoding="utf-8")
     second = m.plan(files, "v1")
@@ -49,7 +56,8 @@ def test_an_unreadable_manifest_is_set_aside_and_every_input_is_new(tmp_path):
     path.write_bytes(b"cut short " * 50)
     plan = Manifest(path).plan([str(a)], "v1")
     assert plan.new == 1 and plan.todo == [str(a)]
-    assert (tmp_path / "out" / "_manifest.sqlite.broken").read_bytes().startswith(b"cut short")
+    (aside,) = (tmp_path / "out").glob("_manifest.sqlite.broken-*")  # timestamped, beside it
+    assert aside.read_bytes().startswith(b"cut short")
 
 
 def test_two_runs_cannot_share_an_output_folder(tmp_path):
@@ -98,14 +106,13 @@ def test_a_killed_run_leaves_only_complete_documents(tmp_path, seed_paths, argos
 def test_cli_does_not_start_prefect_when_nothing_is_new(input_copy, tmp_path, argos_dir, monkeypatch):
     from typer.testing import CliRunner
 
-    from tasks.manifest import file_sha256
     from tasks.pipeline import code_version
     from vnclean.cli import app
 
     out = tmp_path / "out"
     files = sorted(str(p) for p in input_copy.glob("*.txt"))
     manifest = Manifest(out / "_manifest.sqlite")
-    manifest.record([(p, file_sha256(Path(p)), "ok", Path(p).stem) for p in files], f"{code_version()}+no-model")
+    record_done(manifest, files, f"{code_version()}+no-model")
     manifest.close()
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # importing the flow would fail the test
@@ -130,7 +137,6 @@ def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
 def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from tasks.manifest import file_sha256
     from tasks.pipeline import code_version
     from vnclean.cli import app
 
@@ -141,8 +147,8 @@ def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_pat
     assert not out.exists()
     files = sorted(input_copy.glob("*.txt"))
     manifest = Manifest(out / "_manifest.sqlite")
-    manifest.record([(str(p), file_sha256(p), "ok", p.stem) for p in files[:3]], f"{code_version()}+no-model")
-    manifest.record([(str(p), file_sha256(p), "ok", p.stem) for p in files[3:]], "an-older-version")
+    record_done(manifest, files[:3], f"{code_version()}+no-model")
+    record_done(manifest, files[3:], "an-older-version")
     manifest.close()
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out), "--dry-run"])
     said = " ".join(result.output.split())

@@ -19,6 +19,12 @@ model_app = typer.Typer(help="The vi→en translation model (Argos Translate pac
 app.add_typer(model_app, name="model")
 console = Console()
 
+# Exit statuses (README "Running it")
+EXIT_FAILED = 1  # a file rejected or failed, or a translation failed
+EXIT_USAGE = 2  # a usage or set-up error, or another run holds the output folder
+EXIT_WAITING = 3  # documents kept their stored English and wait for the model (nothing worse happened)
+EXIT_UNWRITABLE = 4  # the output folder is full or read-only: the run stopped, nothing partial written
+
 
 @app.command()
 def run(
@@ -28,6 +34,8 @@ def run(
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
+    allow_downgrade: Annotated[bool, typer.Option("--allow-downgrade", help="write documents without English even over "
+                                                  "stored ones that have it (default: keep those, exit 3)")] = False,
     runner: Annotated[str, typer.Option(help="task runner: threads, or dask (a local cluster, or --dask-address)")] = "threads",
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
@@ -52,8 +60,13 @@ def run(
         console.print(f"No scrapes in {input}: vnclean reads the *.txt, *.md and *.html files of the folder. "
                       "Prefect was not started.")
         return
+    from tasks.write import OutputUnwritable
+
     if dry_run:
-        plan = _plan(files, output, force)
+        try:
+            plan = _plan(files, output, force)
+        except OutputUnwritable as err:
+            _stopped(str(err))
         console.print(f"{len(files)} inputs: {plan.new} new, {plan.changed} changed, {plan.outdated} done by another "
                       f"pipeline version or model, {plan.retried} to retry, {len(plan.skipped)} unchanged; "
                       f"a run would process {len(plan.todo)}:")
@@ -64,7 +77,11 @@ def run(
         if len(plan.todo) > 20:
             console.print(f"  … and {len(plan.todo) - 20} more")
         return
-    if not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output):
+    try:
+        nothing_new = not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output)
+    except OutputUnwritable as err:
+        _stopped(str(err))
+    if nothing_new:
         console.print(f"Nothing new: all {len(files)} inputs are unchanged since they were processed by this "
                       "pipeline version (--force reprocesses them). Prefect was not started.")
         return
@@ -89,15 +106,28 @@ def run(
         try:
             flow = with_runner(runner, dask_address)
             result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
-                                     max_bytes=max_bytes, require_translation=require_translation, force=force)
+                          max_bytes=max_bytes, require_translation=require_translation, force=force,
+                          allow_downgrade=allow_downgrade)
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
-            raise typer.Exit(2) from None
+            raise typer.Exit(EXIT_USAGE) from None
         finally:
             progress.unsubscribe(advance)
+    if result.get("stopped"):
+        _stopped(result["stopped"])
     _print_summary(result)
-    if any(r["status"] != "ok" or r["translation"] == "failed" for r in result["rows"]):
-        raise typer.Exit(1)
+    rows = result["rows"]
+    if any(r["status"] in ("rejected", "failed") or (r["status"] == "ok" and r["translation"] == "failed")
+           for r in rows):
+        raise typer.Exit(EXIT_FAILED)
+    if any(r["status"] == "waiting" for r in rows):
+        raise typer.Exit(EXIT_WAITING)
+
+
+def _stopped(reason: str) -> None:
+    """A full or read-only output folder: one line, exit 4."""
+    console.print(f"[red]vnclean stopped: {reason}.[/red]", soft_wrap=True, highlight=False)
+    raise typer.Exit(EXIT_UNWRITABLE)
 
 
 @app.command()
@@ -145,8 +175,17 @@ def _plan(files: list[Path], output: Path, force: bool = False):
 
 
 def _nothing_new(files: list[Path], output: Path) -> bool:
-    """True when the manifest says every input is already done (a run would only skip them)."""
-    return bool(files) and not _plan(files, output).todo  # no manifest: everything is new
+    """True when the manifest says every input is already done, with its outputs intact, and
+    report.html shows them all (a run would only skip them)."""
+    if not files or _plan(files, output).todo:  # no manifest: everything is new
+        return False
+    from tasks.manifest import Manifest
+
+    manifest = Manifest(output / "_manifest.sqlite")
+    try:
+        return not manifest.report_pending()
+    finally:
+        manifest.close()
 
 
 def _print_summary(result: dict) -> None:
@@ -169,10 +208,13 @@ def _print_summary(result: dict) -> None:
         console.print(table)
     console.print(f"{result['inputs']} inputs: {result['new']} new, {result['changed']} changed, "
                   f"{result['outdated']} redone for a new pipeline version or model, {result['retried']} retried, "
-                  f"{result['skipped']} unchanged and skipped (--force reprocesses them)")
+                  + (f"{result['damaged']} redone because an output was missing, cut short or edited, "
+                     if result.get("damaged") else "")
+                  + f"{result['skipped']} unchanged and skipped (--force reprocesses them)")
     untranslated: dict[str, list[str]] = {}
+    waiting = [r for r in rows if r["status"] == "waiting"]
     for r in rows:
-        if r["status"] != "ok":
+        if r["status"] in ("rejected", "failed"):
             console.print(f"[red]{escape(r['id'])}: {r['status']} — {escape(r['reason'])}[/red]")
         elif r["translation"] == "failed":
             untranslated.setdefault(r["reason"], []).append(r["id"])
@@ -180,9 +222,15 @@ def _print_summary(result: dict) -> None:
         who = ids[0] if len(ids) == 1 else f"{len(ids)} documents ({ids[0]}, …)"
         console.print(f"[red]{escape(who)} written without English: {escape(reason)}. They will be retried on the next "
                       "run.[/red]")
+    if waiting:  # one line: the cause is the same for all (no model here, or it cannot be loaded)
+        who = waiting[0]["id"] if len(waiting) == 1 else f"{len(waiting)} documents ({waiting[0]['id']}, …)"
+        console.print(f"[yellow]{escape(who)} kept their stored English and wait for the model: this run's "
+                      f"translation is {waiting[0]['translation']}. Run again with the model (--allow-downgrade "
+                      "writes them without English).[/yellow]")
     ok = [r for r in rows if r["status"] == "ok"]
     console.print(
-        f"processed {len(rows)}: {len(ok)} ok, {sum(r['status'] == 'rejected' for r in rows)} rejected, "
+        f"processed {len(rows)}: {len(ok)} ok, " + (f"{len(waiting)} waiting for the model, " if waiting else "")
+        + f"{sum(r['status'] == 'rejected' for r in rows)} rejected, "
         f"{sum(r['status'] == 'failed' for r in rows)} failed · {sum(r['paragraphs'] for r in ok)} paragraphs kept · "
         f"{sum(r['removed'] for r in ok)} lines removed · {sum(r['repairs'] for r in ok)} repairs · "
         f"{result['seconds']} s")

@@ -271,6 +271,72 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Glosses: "Thủ tướng Trung Quốc Lý Cường (Li Qiang)" is the house style of Vietnamese agencies
+
+
+@dataclass(frozen=True)
+class Gloss:
+    """A name and its gloss in brackets: text[start:end] is "Lý Cường (Li Qiang)" or "Li Qiang (Lý Cường)".
+    ``plain`` is what the MT score reads instead: the Hán-Việt name alone."""
+    start: int
+    end: int
+    plain: str
+
+
+_BRACKETED = re.compile(r" ?\(([^()\n]{2,80})\)")
+
+
+def _same_name(words: list[str], syllables: tuple[str, ...], table: NameTable) -> bool:
+    """Could these Vietnamese words be that pinyin name? Capitalised, as many words as syllables, and
+    the table says so or the surname is a Hán-Việt reading of the pinyin's ("Lý" of "li"). Lenient
+    on purpose: a bracket that glosses a name is the writer's; the given name may follow press usage."""
+    if len(words) != len(syllables) or not all(w[:1].isupper() and w.isalpha() for w in words):
+        return False
+    if any(fold(n.han_viet) == fold(" ".join(words)) for n in table.by_pinyin.get(syllables, [])):
+        return True
+    keys = [table.reading_keys.get(s, frozenset()) for s in syllables]
+    return syllable_key(words[0]) in keys[0]
+
+
+def find_glosses(text: str, table: NameTable) -> list[Gloss]:
+    """A pinyin name in brackets right after the Hán-Việt name it glosses, or the reverse.
+
+    >>> [(g.start, g.end, g.plain) for g in find_glosses("Ông Lý Cường (Li Qiang) và Wang Yi (Vương Nghị).", load_names())]
+    [(4, 23, 'Lý Cường'), (27, 47, 'Vương Nghị')]
+    """
+    if "(" not in text:
+        return []
+    spans = find_pinyin_spans(text, table)
+    by_start = {s.start: s for s in spans if s.vi_prefix is None}
+    by_end = {s.end: s for s in spans if s.vi_prefix is None}
+    glosses = []
+    for m in _BRACKETED.finditer(text):
+        inner_start = m.start(1)
+        span = by_start.get(inner_start)
+        if span is not None and span.end == m.end(1):  # "Lý Cường (Li Qiang)"
+            words = list(re.finditer(r"[^\W\d_]+", text[:m.start()]))[-len(span.syllables):]
+            if words and words[-1].end() == m.start() and text[words[0].start():m.start()].count(" ") == len(words) - 1 \
+                    and _same_name([w[0] for w in words], span.syllables, table):
+                glosses.append(Gloss(words[0].start(), m.end(), text[words[0].start():m.start()]))
+            continue
+        span = by_end.get(m.start())
+        inner = m[1].strip()
+        if span is not None and _same_name(inner.split(), span.syllables, table):  # "Li Qiang (Lý Cường)"
+            glosses.append(Gloss(span.start, m.end(), inner))
+    return glosses
+
+
+def _outside_glosses(spans: list[Span], glosses: list[Gloss]) -> list[Span]:
+    return [s for s in spans if not any(g.start <= s.start < g.end for g in glosses)]
+
+
+def _without_glosses(text: str, table: NameTable) -> str:
+    for g in reversed(find_glosses(text, table)):
+        text = text[:g.start] + g.plain + text[g.end:]
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
 # The stage
 
 
@@ -377,7 +443,9 @@ def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
     resolved: dict[tuple[str, ...], str] = {}  # full pinyin -> Hán-Việt, from full names first
     for singles in (False, True):
         for f in fields:
-            for span in reversed(find_pinyin_spans(f.text, table)):
+            # a gloss in brackets is the writer's, not the machine's: never repaired
+            spans = _outside_glosses(find_pinyin_spans(f.text, table), find_glosses(f.text, table))
+            for span in reversed(spans):
                 is_single = span.vi_prefix == "?single"
                 if is_single != singles:
                     continue
@@ -501,10 +569,11 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
     for f in fields:
         if f.where not in ("paragraphs", "summary"):
             continue
-        pinyin = len([s for s in find_pinyin_spans(f.text, table) if s.vi_prefix != "?single"])
-        dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", f.text))
-        dbl = len(doubled.findall(f.text))
-        words = f.text.split()
+        text = _without_glosses(f.text, table)  # a name's gloss is house style: it does not count
+        pinyin = len([s for s in find_pinyin_spans(text, table) if s.vi_prefix != "?single"])
+        dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", text))
+        dbl = len(doubled.findall(text))
+        words = text.split()
         ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and
                          not is_vietnamese_ascii_syllable(w.strip(",.;:()")))
         non_vi = ascii_caps / max(1, len(words))

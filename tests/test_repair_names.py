@@ -1,0 +1,84 @@
+"""Repair on real text (issue 13): glosses, doubled titles, half-translated names."""
+from __future__ import annotations
+
+import functools
+import re
+
+from hypothesis import given, settings, strategies as st
+from pypinyin import Style, lazy_pinyin
+
+from tasks.boilerplate import strip_boilerplate
+from tasks.ingest import ingest_file
+from tasks.repair import find_glosses, load_names, repair_document
+from conftest import INPUT
+
+
+@functools.cache
+def clean_sentences() -> list[str]:
+    """Sentences of the clean seed articles (000, 002, 003) that get no repair on their own."""
+    out = []
+    for path in sorted(INPUT.glob("00[023]_*.txt")):
+        s = strip_boilerplate(ingest_file(path).text)
+        for paragraph in s.paragraphs:
+            for sentence in re.split(r"(?<=\.) (?=[A-ZĐÂ])", paragraph):
+                if len(sentence.split()) >= 6 and not repair_document("Tin", None, [sentence], []).repairs:
+                    out.append(sentence)
+    return out
+
+
+def pinyin_of(hanzi: str) -> str:
+    """As agencies print it: "Li Qiang", "Xi Jinping"."""
+    syllables = lazy_pinyin(hanzi, style=Style.NORMAL)
+    return syllables[0].capitalize() + " " + "".join(syllables[1:]).capitalize()
+
+
+
+def chinese_people():
+    table = load_names()
+    return [(n.han_viet, pinyin_of(n.hanzi)) for n in table.names if n.kind == "person"]
+
+
+def test_the_issue_gloss_is_not_repaired_and_not_counted():
+    text = "Thủ tướng Trung Quốc Lý Cường (Li Qiang) đã hội kiến Thủ tướng Phạm Minh Chính tại Bắc Kinh."
+    r = repair_document("Tin", None, [text], [])
+    assert r.paragraphs == [text] and r.repairs == [] and r.uncertain == []
+    assert r.machine_translated.score == 0.0 and not r.machine_translated.flagged
+    reverse = "Ông Li Qiang (Lý Cường) và ông Wang Yi (Vương Nghị) dự lễ ký kết."
+    r = repair_document("Tin", None, [reverse], [])
+    assert r.paragraphs == [reverse] and r.repairs == [] and r.machine_translated.score == 0.0
+
+
+def test_a_gloss_is_recognised_only_beside_the_name_it_glosses():
+    table = load_names()
+    assert [g.plain for g in find_glosses("Ông Lý Cường (Li Qiang) tới.", table)] == ["Lý Cường"]
+    # another person's surname before the bracket, or words between: not a gloss
+    assert find_glosses("Ông Vương Nghị (Li Qiang) tới.", table) == []
+    assert find_glosses("Ông Lý Cường cho biết (Li Qiang) tới.", table) == []
+    # a pinyin name in brackets with no name before it is still machine translation: repaired
+    r = repair_document("Tin", None, ["Thủ tướng Trung Quốc (Li Qiang) tới Hà Nội."], [])
+    assert r.paragraphs == ["Thủ tướng Trung Quốc (Lý Cường) tới Hà Nội."]
+
+
+def test_a_gloss_in_a_garbled_document_is_kept_while_the_rest_is_repaired():
+    text = "Ông Xi Jinping gặp Thủ tướng Lý Cường (Li Qiang) và Trần Daguang ."
+    r = repair_document("Tin", None, [text], [])
+    assert r.paragraphs == ["Ông Tập Cận Bình gặp Thủ tướng Lý Cường (Li Qiang) và Trần Đại Quang."]
+    assert sorted((x.before, x.after) for x in r.repairs if x.kind == "pinyin-name") == [
+        ("Trần Daguang", "Trần Đại Quang"), ("Xi Jinping", "Tập Cận Bình")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_adding_a_gloss_to_a_clean_sentence_changes_nothing(data):
+    sentence = data.draw(st.sampled_from(clean_sentences()))
+    han_viet, pinyin = data.draw(st.sampled_from(chinese_people()))
+    words = sentence.split(" ")
+    at = data.draw(st.integers(1, len(words) - 1))
+    gloss = data.draw(st.sampled_from([f"{han_viet} ({pinyin})", f"{pinyin} ({han_viet})"]))
+    plain = " ".join(words[:at] + [han_viet] + words[at:])
+    glossed = " ".join(words[:at] + [gloss] + words[at:])
+    before, after = (repair_document("Tin", None, [t], []) for t in (plain, glossed))
+    assert after.paragraphs == [glossed]
+    assert after.repairs == before.repairs == []
+    assert after.uncertain == before.uncertain
+    assert after.machine_translated == before.machine_translated

@@ -10,6 +10,7 @@ Repairs (each recorded as {kind, before, after, confidence, where, index}):
   name table and the same document agree on ("Quách Thanh Côn").
 - ``punctuation``: ", ." -> ".", space before punctuation, "vv." -> "v.v.".
 - ``doubled-word``: "Bộ Bộ" -> "Bộ" for words never written twice (data/names/never_doubled.txt).
+- ``doubled-title``: "Thủ tướng Thủ tướng" -> "Thủ tướng" for titles of office (data/names/doubled_titles.txt).
 - ``casing``: "19 Tháng 10" -> "19 tháng 10" mid-sentence.
 - ``caption-credit``: in a flagged document, a caption's "(Nguồn: X)" fused by the MT -> ". Nguồn: X".
 
@@ -76,6 +77,8 @@ class NameTable:
     surnames_vi: set[str]
     syllables: dict[str, list[str]]  # pinyin syllable -> Hán-Việt readings
     never_doubled: frozenset[str]
+    doubled_titles: tuple[str, ...] = ()  # multi-word titles of office, longest first
+    title_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "Đại sứ" -> ("Đại sứ quán",)
 
     @functools.cached_property
     def reading_keys(self) -> dict[str, frozenset[tuple[str, str]]]:
@@ -84,6 +87,25 @@ class NameTable:
     @functools.cached_property
     def max_syllable(self) -> int:
         return max(map(len, self.syllables))
+
+    @functools.cached_property
+    def _doubled(self) -> re.Pattern[str]:
+        titles = "|".join(map(re.escape, self.doubled_titles)) or "(?!)"
+        words = "|".join(map(re.escape, sorted(self.never_doubled)))
+        return re.compile(rf"(?<!\w)(?P<t>{titles})(?: (?P=t))+(?!\w)|\b(?P<w>{words})(?: (?P=w))+\b")
+
+    def doubled(self, text: str) -> list[re.Match[str]]:
+        """A never-doubled word or title written twice or more ("Bộ Bộ", "Thủ tướng Thủ tướng"); not
+        when the last copy begins a noun ("Đại sứ Đại sứ quán": a title, then the embassy).
+
+        >>> [m[0] for m in load_names().doubled("Thủ tướng Thủ tướng gặp Đại sứ Đại sứ quán Lào tại Bộ Bộ")]
+        ['Thủ tướng Thủ tướng', 'Bộ Bộ']
+        """
+        def begins_noun(m: re.Match[str]) -> bool:
+            last = text[m.end() - len(m["t"]):]
+            return any(last.startswith(noun) and not last[len(noun):len(noun) + 1].isalnum()
+                       for noun in self.title_nouns.get(m["t"], ()))
+        return [m for m in self._doubled.finditer(text) if m["w"] or not begins_noun(m)]
 
 
 @functools.cache
@@ -108,8 +130,17 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     never = frozenset(
         w.strip() for w in (directory / "never_doubled.txt").read_text(encoding="utf-8").splitlines()
         if w.strip() and not w.startswith("#"))
+    titles, nouns = set(), set()
+    for line in (directory / "doubled_titles.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            entry = line.strip().lstrip("+")
+            (nouns if line.startswith("+") else titles).update({entry, entry.replace("Ủy", "Uỷ")})
+    title_nouns: dict[str, tuple[str, ...]] = {}
+    for title in titles:
+        title_nouns[title] = tuple(n for n in sorted(nouns) if n.startswith(title + " "))
     first_folds = frozenset(key.split()[0] for key in by_fold)
-    return NameTable(names, by_pinyin, by_fold, first_folds, surnames_pinyin, surnames_vi, syllables, never)
+    return NameTable(names, by_pinyin, by_fold, first_folds, surnames_pinyin, surnames_vi, syllables, never,
+                     tuple(sorted(titles, key=lambda t: (-len(t), t))), title_nouns)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,7 +565,6 @@ _RULES: list[tuple[str, re.Pattern[str], str, bool]] = [
 
 
 def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Repair], flagged: bool) -> None:
-    doubled = re.compile(r"\b(" + "|".join(map(re.escape, sorted(table.never_doubled))) + r")( \1)+\b")
     for f in fields:
         for kind, pattern, replacement, flagged_only in _RULES:
             if flagged_only and not flagged:
@@ -546,9 +576,11 @@ def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Rep
                                                      m.start(), m.start() + len(after)),
                                       where=f.where, index=f.index))
                 _apply(f, m.start(), m.end(), after)
-        for m in reversed(list(doubled.finditer(f.text))):
-            repairs.append(Repair(kind="doubled-word", before=m[0], after=m[1], where=f.where, index=f.index))
-            _apply(f, m.start(), m.end(), m[1])
+        for m in reversed(table.doubled(f.text)):
+            once = m["t"] or m["w"]
+            repairs.append(Repair(kind="doubled-title" if m["t"] else "doubled-word", before=m[0], after=once,
+                                  where=f.where, index=f.index))
+            _apply(f, m.start(), m.end(), once)
 
 
 def _context(text: str, start: int, end: int, width: int = 12) -> str:
@@ -565,14 +597,13 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
     """Explainable MT score: per paragraph, faults that edited Vietnamese does not have."""
     paragraph_scores = []
     totals = {"pinyin_names": 0.0, "dangling_punctuation": 0.0, "doubled_words": 0.0, "non_vietnamese": 0.0}
-    doubled = re.compile(r"\b(" + "|".join(map(re.escape, sorted(table.never_doubled))) + r") \1\b")
     for f in fields:
         if f.where not in ("paragraphs", "summary"):
             continue
         text = _without_glosses(f.text, table)  # a name's gloss is house style: it does not count
         pinyin = len([s for s in find_pinyin_spans(text, table) if s.vi_prefix != "?single"])
         dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", text))
-        dbl = len(doubled.findall(text))
+        dbl = len(table.doubled(text))
         words = text.split()
         ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and
                          not is_vietnamese_ascii_syllable(w.strip(",.;:()")))

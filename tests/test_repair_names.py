@@ -82,3 +82,58 @@ def test_adding_a_gloss_to_a_clean_sentence_changes_nothing(data):
     assert after.repairs == before.repairs == []
     assert after.uncertain == before.uncertain
     assert after.machine_translated == before.machine_translated
+
+
+@functools.cache
+def seed_title_sites() -> list[tuple[str, int, int]]:
+    """(clean paragraph, start, end) of every title of office in the clean seed articles."""
+    table = load_names()
+    out = []
+    for path in sorted(INPUT.glob("00[0234]_*.txt")):
+        for paragraph in strip_boilerplate(ingest_file(path).text).paragraphs:
+            for title in table.doubled_titles:
+                for m in re.finditer(rf"(?<!\w){re.escape(title)}(?!\w)", paragraph):
+                    out.append((paragraph, m.start(), m.end()))
+    return out
+
+
+def test_every_title_in_the_clean_seeds_doubled_is_repaired_back_to_the_original():
+    sites = seed_title_sites()
+    assert len(sites) >= 40
+    restored = 0
+    for paragraph, start, end in sites:
+        doubled = paragraph[:end] + " " + paragraph[start:end] + paragraph[end:]
+        r = repair_document("Tin", None, [doubled], [])
+        titles = [x for x in r.repairs if x.kind == "doubled-title"]
+        if paragraph[start:].startswith(("Đại sứ quán", "Lãnh sự quán", "Tổng Lãnh sự quán")):  # a noun: kept
+            assert titles == [] and r.paragraphs == [doubled]
+            continue
+        assert r.paragraphs == [paragraph] and len(titles) == 1 and r.machine_translated.features["doubled_words"] == 1
+        restored += 1
+    assert restored >= 30
+
+
+def test_doubled_titles_of_the_issue():
+    cases = {
+        "Thủ tướng Thủ tướng Phạm Minh Chính chủ trì cuộc họp.": "Thủ tướng Phạm Minh Chính chủ trì cuộc họp.",
+        "Bộ trưởng Bộ trưởng Ngoại giao Vương Nghị cho biết.": "Bộ trưởng Ngoại giao Vương Nghị cho biết.",
+        "Tổng Bí thư Tổng Bí thư Tổng Bí thư Tô Lâm tiếp đoàn.": "Tổng Bí thư Tô Lâm tiếp đoàn.",
+        "Phó Thủ tướng Phó Thủ tướng Trần Hồng Hà dự lễ.": "Phó Thủ tướng Trần Hồng Hà dự lễ.",
+        "Uỷ viên Uỷ viên Bộ Chính trị dự họp.": "Uỷ viên Bộ Chính trị dự họp.",
+        "Chủ tịch Chủ tịch nước đã ký quyết định.": "Chủ tịch nước đã ký quyết định.",
+        "Người phát ngôn Người phát ngôn Bộ Ngoại giao Trung Quốc cho biết.":
+            "Người phát ngôn Bộ Ngoại giao Trung Quốc cho biết.",
+    }
+    for garbled, clean in cases.items():
+        r = repair_document("Tin", None, [garbled], [])
+        assert r.paragraphs == [clean], garbled
+        assert [x.kind for x in r.repairs] == ["doubled-title"]
+
+
+def test_titles_that_only_look_doubled_are_kept():
+    for text in ["Ông gặp Đại sứ, Đại sứ quán Lào tổ chức tiệc.",
+                 "Họ mời Đại sứ Đại sứ quán Việt Nam tại Bắc Kinh.",
+                 "Thủ tướng, Thủ tướng Chính phủ và Phó Thủ tướng dự họp.",
+                 "Bà là Chủ tịch, Chủ tịch đoàn gồm năm người."]:
+        r = repair_document("Tin", None, [text], [])
+        assert r.repairs == [] and r.paragraphs == [text], text

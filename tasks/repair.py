@@ -215,15 +215,26 @@ class Span:
     text: str
     syllables: tuple[str, ...]
     vi_prefix: str | None = None  # a Vietnamese surname already translated ("Trần Daguang")
+    vi_suffix: str | None = None  # a given name already translated, after a pinyin surname ("Fan Minh Chính")
+    alt: tuple[str, ...] | None = None  # the syllables in the other name order ("Jinping Xi" / "Xi Jinping")
 
 
-_ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)")
+_ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)( (?=[^\W\d_]))?")
 
 
 def _may_hold_pinyin(text: str, table: NameTable) -> bool:
-    """Every span needs a capitalised ASCII token that is not a Vietnamese syllable."""
-    return any(not is_vietnamese_ascii_syllable(m[0]) and segmentations(m[0], table)
+    """Every span needs a capitalised ASCII token that is not a Vietnamese syllable, or a pinyin
+    surname before another word ("Hu Cẩm Đào")."""
+    return any(not is_vietnamese_ascii_syllable(m[0].rstrip()) and segmentations(m[0].rstrip(), table)
+               or m[1] and m[0].rstrip().lower() in table.surnames_pinyin
                for m in _ASCII_CAPITALISED.finditer(text))
+
+
+def _is_vi_name_word(word: str, table: NameTable) -> bool:
+    """A capitalised Vietnamese word that cannot be pinyin ("Minh", "Chính"; not "Chun")."""
+    if not (word[:1].isupper() and word.isalpha()) or (len(word) > 1 and word.isupper()):
+        return False
+    return not word.isascii() or (is_vietnamese_ascii_syllable(word) and not segmentations(word, table))
 
 
 def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
@@ -237,13 +248,16 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
     """Spans that read as a Chinese name left in pinyin.
 
     A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
-    a Chinese surname, at least one token not a possible Vietnamese syllable ("Ruan Jinyong",
-    but never "Hun Sen"); or a Hán-Việt surname followed by such tokens ("Trần Daguang",
-    "Trần Da Guang"); or one
-    such token alone (kept for the second pass, once full names are resolved).
+    a Chinese surname or, in Western order, ending with one ("Jinping Xi"), at least one token not a
+    possible Vietnamese syllable ("Ruan Jinyong", but never "Hun Sen"); or a Hán-Việt surname
+    followed by such tokens ("Trần Daguang", "Trần Da Guang"); or a pinyin surname followed by a
+    Hán-Việt given name ("Fan Minh Chính": when the table knows the name, or the surname cannot be
+    Vietnamese); or one such token alone (kept for the second pass, once full names are resolved).
 
     >>> [s.text for s in find_pinyin_spans("Thủ tướng Việt Nam Ruan Jinyong gặp Hun Sen và Lee Hyuk", load_names())]
     ['Ruan Jinyong']
+    >>> [(s.text, s.syllables) for s in find_pinyin_spans("Ông Jinping Xi gặp Fan Minh Chính", load_names())]
+    [('Jinping Xi', ('xi', 'jin', 'ping')), ('Fan Minh Chính', ('fan',))]
     """
     tokens = list(_TOKEN.finditer(text))
     readings = [segmentations(t[0], table) if _is_ascii_cap(t[0]) else [] for t in tokens]
@@ -265,24 +279,63 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
         return Span(tokens[i - 1].start(), tokens[k - 1].end(), text[tokens[i - 1].start():tokens[k - 1].end()],
                     tuple(readings[x][0][0] for x in range(i, k)), tokens[i - 1][0])
 
+    def surname_then_vietnamese(i: int) -> Span | None:
+        """A pinyin surname followed by the given name already in Hán-Việt ("Fan Minh Chính")."""
+        if not readings[i] or len(readings[i][0]) != 1 or readings[i][0][0] not in table.surnames_pinyin:
+            return None
+        given: list[int] = []
+        for x in (i + 1, i + 2):
+            if x >= len(tokens) or not adjacent(x - 1, x) or not _is_vi_name_word(tokens[x][0], table):
+                break
+            given.append(x)
+        surname = readings[i][0][0]
+        for n in range(len(given), 0, -1):
+            words = fold(" ".join(tokens[x][0] for x in given[:n]))
+            if any(len(name.pinyin) == n + 1 and name.pinyin[0] == surname
+                   and fold(name.han_viet).split(" ", 1)[1] == words for name in table.names):
+                break
+        else:
+            if not foreign[i] or not given:  # "Ma Văn Kháng" is a Vietnamese name
+                return None
+            n = len(given)
+        last = tokens[given[n - 1]]
+        return Span(tokens[i].start(), last.end(), text[tokens[i].start():last.end()], (surname,),
+                    vi_suffix=text[tokens[given[0]].start():last.end()])
+
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
         found, best = half_split(i), None
+        if found is None:
+            found = surname_then_vietnamese(i)
         for size in (2, 3) if found is None else ():
             k = i + size
             if k > len(tokens) or not all(readings[x] for x in range(i, k)):
                 continue
             if not all(adjacent(x, x + 1) for x in range(i, k - 1)) or not any(foreign[i:k]):
                 continue
-            syllables = tuple(s for x in range(i, k) for s in readings[x][0])
-            if 2 <= len(syllables) <= 4 and readings[i][0][0] in table.surnames_pinyin:
-                # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
-                rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
-                if best is None or rank > best:
-                    best = rank
-                    found = Span(tokens[i].start(), tokens[k - 1].end(),
-                                 text[tokens[i].start():tokens[k - 1].end()], syllables)
+            normal = tuple(s for x in range(i, k) for s in readings[x][0])
+            if not 2 <= len(normal) <= 4:
+                continue
+            last = readings[k - 1][0]
+            western = last + normal[:-1] if len(last) == 1 and last[0] in table.surnames_pinyin else None
+            if normal[0] not in table.surnames_pinyin:
+                normal = None
+            if normal is None and western is None:
+                continue
+            # the order the table knows; else a surname written alone in front is Chinese order
+            # ("Xi Jinping"), a surname alone behind a longer given name Western ("Jinping Xi")
+            if western and (western in table.by_pinyin and normal not in table.by_pinyin
+                            or normal is None or len(readings[i][0]) > 1 and normal not in table.by_pinyin):
+                syllables, alt = western, normal
+            else:
+                syllables, alt = normal, western
+            # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
+            rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
+            if best is None or rank > best:
+                best = rank
+                found = Span(tokens[i].start(), tokens[k - 1].end(),
+                             text[tokens[i].start():tokens[k - 1].end()], syllables, alt=alt)
         if found is None and foreign[i]:
             # pinyin writes a given name as one token ("Daguang"), so one token is the whole name
             syllables = readings[i][0]
@@ -338,8 +391,8 @@ def find_glosses(text: str, table: NameTable) -> list[Gloss]:
     if "(" not in text:
         return []
     spans = find_pinyin_spans(text, table)
-    by_start = {s.start: s for s in spans if s.vi_prefix is None}
-    by_end = {s.end: s for s in spans if s.vi_prefix is None}
+    by_start = {s.start: s for s in spans if s.vi_prefix is None and s.vi_suffix is None}
+    by_end = {s.end: s for s in spans if s.vi_prefix is None and s.vi_suffix is None}
     glosses = []
     for m in _BRACKETED.finditer(text):
         inner_start = m.start(1)
@@ -405,6 +458,20 @@ def _resolve(span: Span, table: NameTable, context: set[str],
             elif key[:1] == span.syllables:
                 hits.add(parts[0])
         return (hits.pop(), None, [], 0.9) if len(hits) == 1 else (None, None, sorted(hits), 0.0)
+    if span.vi_suffix:  # "Fan Minh Chính": the given name is already Hán-Việt
+        given = fold(span.vi_suffix)
+        n = len(span.vi_suffix.split())
+        matches = [m for m in table.names if len(m.pinyin) == n + 1 and m.pinyin[0] == span.syllables[0]
+                   and fold(m.han_viet).split(" ", 1)[1] == given]
+        if len({m.han_viet for m in matches}) == 1:  # also "Fan Minh Chinh": resolved towards the table
+            return matches[0].han_viet, matches[0].pinyin, [], 0.95
+        surnames = table.surnames_pinyin.get(span.syllables[0], []) or table.syllables.get(span.syllables[0], [])
+        first = {syllable_key(x) for x in surnames}
+        in_context = sorted({name for name in context if len(name.split()) == n + 1 and syllable_key(
+            name.split()[0]) in first and fold(name.split(" ", 1)[1]) == given})
+        if len(in_context) == 1:
+            return in_context[0], None, [], 0.85
+        return None, None, [f"{x} {span.vi_suffix}" for x in surnames][:5], 0.0
     if span.vi_prefix:  # "Trần Daguang": the surname is already Hán-Việt
         matches = [n for n in table.names
                    if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
@@ -414,19 +481,30 @@ def _resolve(span: Span, table: NameTable, context: set[str],
         if len(in_context) == 1:
             return in_context[0], None, [], 0.85
         return None, None, _combos((span.vi_prefix,), span.syllables, table)[:5], 0.0
-    matches = table.by_pinyin.get(span.syllables, [])
+    candidates: list[str] = []
+    for syllables in filter(None, (span.syllables, span.alt)):  # the likelier name order first
+        after, key, found, confidence = _resolve_pinyin(syllables, table, context)
+        if after:
+            return after, key, [], confidence
+        candidates += [c for c in found if c not in candidates]
+    return None, None, candidates[:5], 0.0
+
+
+def _resolve_pinyin(syllables: tuple[str, ...], table: NameTable,
+                    context: set[str]) -> tuple[str | None, tuple[str, ...] | None, list[str], float]:
+    matches = table.by_pinyin.get(syllables, [])
     if len({n.han_viet for n in matches}) == 1:
-        return matches[0].han_viet, span.syllables, [], 0.99
+        return matches[0].han_viet, syllables, [], 0.99
     if matches:
         in_context = {n.han_viet for n in matches if n.han_viet in context}
         if len(in_context) == 1:
-            return in_context.pop(), span.syllables, [], 0.9
+            return in_context.pop(), syllables, [], 0.9
         return None, None, sorted({n.han_viet for n in matches}), 0.0
-    surname = table.surnames_pinyin.get(span.syllables[0], [])
-    in_context = _in_context(surname, span.syllables[1:], table, context)
+    surname = table.surnames_pinyin.get(syllables[0], [])
+    in_context = _in_context(surname, syllables[1:], table, context)
     if len(in_context) == 1:
-        return in_context[0], span.syllables, [], 0.85
-    return None, None, _combos(tuple(surname), span.syllables[1:], table)[:5], 0.0
+        return in_context[0], syllables, [], 0.85
+    return None, None, _combos(tuple(surname), syllables[1:], table)[:5], 0.0
 
 
 def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, context: set[str]) -> list[str]:
@@ -495,8 +573,11 @@ def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
 
 
 def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Repair],
-                        uncertain: list[Uncertain]) -> None:
-    """Tone-mark variants of a name in the table, when the document also uses the table's form.
+                        uncertain: list[Uncertain], flagged: bool = False) -> None:
+    """Tone-mark variants of a name in the table, when the document also uses the table's form
+    more often. A variant is otherwise listed as uncertain, when the document also writes the
+    table's form or is flagged as machine translated, and never changed: "Trần Văn Thành" may
+    be a Vietnamese official, not a misspelt Chen Wenqing (Trần Văn Thanh).
 
     One pass, left to right, over each field (windows of 3 then 4 words at each capitalised word
     that can start a known name); edits are applied right to left, so the cost is linear in the
@@ -538,7 +619,7 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
                     edits.append((window[0].start(), window[-1].end(), target))
                     free_from = window[-1].end()
                     break
-                if target in full_text:  # the table and the document disagree on which is right
+                if flagged or target in full_text:  # the table and the document disagree on which is right
                     uncertain.append(Uncertain(kind="name-consistency", text=text, candidates=[target],
                                                where=f.where, index=f.index))
         for begin, finish, target in reversed(edits):
@@ -634,7 +715,7 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
     uncertain: list[Uncertain] = []
     context = _context_names(fields) | (batch_names or set())
     _repair_names(fields, table, context, repairs, uncertain)
-    _repair_consistency(fields, table, repairs, uncertain)
+    _repair_consistency(fields, table, repairs, uncertain, mt.flagged)
     _repair_text_rules(fields, table, repairs, mt.flagged)
     if mt.flagged:
         for f in fields:

@@ -137,3 +137,61 @@ def test_titles_that_only_look_doubled_are_kept():
                  "Bà là Chủ tịch, Chủ tịch đoàn gồm năm người."]:
         r = repair_document("Tin", None, [text], [])
         assert r.repairs == [] and r.paragraphs == [text], text
+
+
+def repaired(text: str, title: str = "Tin"):
+    return repair_document(title, None, [text], [])
+
+
+def test_half_translated_names_either_way_are_repaired_from_the_table():
+    cases = {
+        # surname translated, given name in pinyin (one word, or split in syllables)
+        "Thủ tướng Phạm Mingzheng tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        "Thủ tướng Phạm Ming Zheng tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        # surname in pinyin, given name translated (also with its tone marks lost: towards the table)
+        "Thủ tướng Fan Minh Chính tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        "Thủ tướng Fan Minh Chinh tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        "Chủ tịch Xi Cận Bình hội đàm với Tổng Bí thư Tô Lâm.": "Tập Cận Bình",
+        # all pinyin, in Chinese or Western order, given name whole or split
+        "Thủ tướng Fan Ming Zheng tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        "Thủ tướng Mingzheng Fan tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        "Thủ tướng Ming Zheng Fan tiếp Đại sứ Trung Quốc tại Hà Nội.": "Phạm Minh Chính",
+        "Chủ tịch Jinping Xi hội đàm với Tổng Bí thư Tô Lâm.": "Tập Cận Bình",
+        "Nguyên Thủ tướng Keqiang Li từng thăm Việt Nam.": "Lý Khắc Cường",
+    }
+    for garbled, name in cases.items():
+        r = repaired(garbled)
+        names = [x for x in r.repairs if x.kind == "pinyin-name"]
+        assert [x.after for x in names] == [name], garbled
+        assert r.paragraphs[0] == garbled.replace(names[0].before, name) and name in r.paragraphs[0]
+        assert r.uncertain == [] and r.machine_translated.flagged
+
+
+def test_half_translated_names_nobody_can_be_sure_of_are_listed_with_candidates_not_changed():
+    r = repaired("Ông Zhang Minh Chính, Phó Chủ tịch tỉnh Vân Nam, dự hội nghị.")
+    assert r.paragraphs == ["Ông Zhang Minh Chính, Phó Chủ tịch tỉnh Vân Nam, dự hội nghị."]
+    assert [(u.text, u.candidates[0]) for u in r.uncertain] == [("Zhang Minh Chính", "Trương Minh Chính")]
+    r = repaired("Ông Weiguo Zhang, Phó Chủ tịch tỉnh Vân Nam, dự hội nghị.")
+    assert r.repairs == [] and [u.text for u in r.uncertain] == ["Weiguo Zhang"]
+    assert all(c.startswith("Trương ") for c in r.uncertain[0].candidates)  # Western order: Zhang is the surname
+    # the document itself names him: certain
+    r = repaired("Ông Weiguo Zhang, Phó Chủ tịch tỉnh Vân Nam, dự hội nghị.", title="Ông Trương Vĩ Quốc dự hội nghị")
+    assert [(x.before, x.after) for x in r.repairs if x.kind == "pinyin-name"] == [("Weiguo Zhang", "Trương Vĩ Quốc")]
+
+
+def test_vietnamese_names_that_start_like_pinyin_are_left_alone():
+    for text in ["Nhà văn Ma Văn Kháng và ông Hà Văn Lâm dự lễ.", "Bà Lò Thị Minh và ông Ma Seo Chứ dự họp.",
+                 "Ông Hu Sen và ông Li Minh gặp nhau."]:
+        r = repaired(text)
+        assert r.repairs == [] and r.uncertain == [] and r.paragraphs == [text], text
+
+
+def test_a_tone_variant_the_document_alone_writes_is_listed_in_garbled_text_never_changed():
+    garbled = "Ông Xi Jinping nói , sau đó Tập Cân Bình phát biểu ."
+    r = repaired(garbled)
+    assert r.paragraphs == ["Ông Tập Cận Bình nói, sau đó Tập Cân Bình phát biểu."]
+    assert [(u.text, u.candidates) for u in r.uncertain] == [("Tập Cân Bình", ["Tập Cận Bình"])]
+    # a clean text: "Trần Văn Thành" is a Vietnamese official, not Chen Wenqing (Trần Văn Thanh)
+    clean = "Thiếu tướng Trần Văn Thành, Phó Giám đốc Công an tỉnh, chủ trì hội nghị."
+    r = repaired(clean)
+    assert r.repairs == [] and r.uncertain == [] and r.paragraphs == [clean]

@@ -10,6 +10,7 @@ Repairs (each recorded as {kind, before, after, confidence, where, index}):
   name table and the same document agree on ("Quách Thanh Côn").
 - ``punctuation``: ", ." -> ".", space before punctuation, "vv." -> "v.v.".
 - ``doubled-word``: "Bộ Bộ" -> "Bộ" for words never written twice (data/names/never_doubled.txt).
+- ``doubled-title``: "Thủ tướng Thủ tướng" -> "Thủ tướng" for titles of office (data/names/doubled_titles.txt).
 - ``casing``: "19 Tháng 10" -> "19 tháng 10" mid-sentence.
 - ``caption-credit``: in a flagged document, a caption's "(Nguồn: X)" fused by the MT -> ". Nguồn: X".
 
@@ -76,6 +77,8 @@ class NameTable:
     surnames_vi: set[str]
     syllables: dict[str, list[str]]  # pinyin syllable -> Hán-Việt readings
     never_doubled: frozenset[str]
+    doubled_titles: tuple[str, ...] = ()  # multi-word titles of office, longest first
+    title_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "Đại sứ" -> ("Đại sứ quán",)
 
     @functools.cached_property
     def reading_keys(self) -> dict[str, frozenset[tuple[str, str]]]:
@@ -84,6 +87,25 @@ class NameTable:
     @functools.cached_property
     def max_syllable(self) -> int:
         return max(map(len, self.syllables))
+
+    @functools.cached_property
+    def _doubled(self) -> re.Pattern[str]:
+        titles = "|".join(map(re.escape, self.doubled_titles)) or "(?!)"
+        words = "|".join(map(re.escape, sorted(self.never_doubled)))
+        return re.compile(rf"(?<!\w)(?P<t>{titles})(?: (?P=t))+(?!\w)|\b(?P<w>{words})(?: (?P=w))+\b")
+
+    def doubled(self, text: str) -> list[re.Match[str]]:
+        """A never-doubled word or title written twice or more ("Bộ Bộ", "Thủ tướng Thủ tướng"); not
+        when the last copy begins a noun ("Đại sứ Đại sứ quán": a title, then the embassy).
+
+        >>> [m[0] for m in load_names().doubled("Thủ tướng Thủ tướng gặp Đại sứ Đại sứ quán Lào tại Bộ Bộ")]
+        ['Thủ tướng Thủ tướng', 'Bộ Bộ']
+        """
+        def begins_noun(m: re.Match[str]) -> bool:
+            last = text[m.end() - len(m["t"]):]
+            return any(last.startswith(noun) and not last[len(noun):len(noun) + 1].isalnum()
+                       for noun in self.title_nouns.get(m["t"], ()))
+        return [m for m in self._doubled.finditer(text) if m["w"] or not begins_noun(m)]
 
 
 @functools.cache
@@ -108,8 +130,17 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     never = frozenset(
         w.strip() for w in (directory / "never_doubled.txt").read_text(encoding="utf-8").splitlines()
         if w.strip() and not w.startswith("#"))
+    titles, nouns = set(), set()
+    for line in (directory / "doubled_titles.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            entry = line.strip().lstrip("+")
+            (nouns if line.startswith("+") else titles).update({entry, entry.replace("Ủy", "Uỷ")})
+    title_nouns: dict[str, tuple[str, ...]] = {}
+    for title in titles:
+        title_nouns[title] = tuple(n for n in sorted(nouns) if n.startswith(title + " "))
     first_folds = frozenset(key.split()[0] for key in by_fold)
-    return NameTable(names, by_pinyin, by_fold, first_folds, surnames_pinyin, surnames_vi, syllables, never)
+    return NameTable(names, by_pinyin, by_fold, first_folds, surnames_pinyin, surnames_vi, syllables, never,
+                     tuple(sorted(titles, key=lambda t: (-len(t), t))), title_nouns)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,15 +215,26 @@ class Span:
     text: str
     syllables: tuple[str, ...]
     vi_prefix: str | None = None  # a Vietnamese surname already translated ("Trần Daguang")
+    vi_suffix: str | None = None  # a given name already translated, after a pinyin surname ("Fan Minh Chính")
+    alt: tuple[str, ...] | None = None  # the syllables in the other name order ("Jinping Xi" / "Xi Jinping")
 
 
-_ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)")
+_ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)( (?=[^\W\d_]))?")
 
 
 def _may_hold_pinyin(text: str, table: NameTable) -> bool:
-    """Every span needs a capitalised ASCII token that is not a Vietnamese syllable."""
-    return any(not is_vietnamese_ascii_syllable(m[0]) and segmentations(m[0], table)
+    """Every span needs a capitalised ASCII token that is not a Vietnamese syllable, or a pinyin
+    surname before another word ("Hu Cẩm Đào")."""
+    return any(not is_vietnamese_ascii_syllable(m[0].rstrip()) and segmentations(m[0].rstrip(), table)
+               or m[1] and m[0].rstrip().lower() in table.surnames_pinyin
                for m in _ASCII_CAPITALISED.finditer(text))
+
+
+def _is_vi_name_word(word: str, table: NameTable) -> bool:
+    """A capitalised Vietnamese word that cannot be pinyin ("Minh", "Chính"; not "Chun")."""
+    if not (word[:1].isupper() and word.isalpha()) or (len(word) > 1 and word.isupper()):
+        return False
+    return not word.isascii() or (is_vietnamese_ascii_syllable(word) and not segmentations(word, table))
 
 
 def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
@@ -206,13 +248,16 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
     """Spans that read as a Chinese name left in pinyin.
 
     A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
-    a Chinese surname, at least one token not a possible Vietnamese syllable ("Ruan Jinyong",
-    but never "Hun Sen"); or a Hán-Việt surname followed by such tokens ("Trần Daguang",
-    "Trần Da Guang"); or one
-    such token alone (kept for the second pass, once full names are resolved).
+    a Chinese surname or, in Western order, ending with one ("Jinping Xi"), at least one token not a
+    possible Vietnamese syllable ("Ruan Jinyong", but never "Hun Sen"); or a Hán-Việt surname
+    followed by such tokens ("Trần Daguang", "Trần Da Guang"); or a pinyin surname followed by a
+    Hán-Việt given name ("Fan Minh Chính": when the table knows the name, or the surname cannot be
+    Vietnamese); or one such token alone (kept for the second pass, once full names are resolved).
 
     >>> [s.text for s in find_pinyin_spans("Thủ tướng Việt Nam Ruan Jinyong gặp Hun Sen và Lee Hyuk", load_names())]
     ['Ruan Jinyong']
+    >>> [(s.text, s.syllables) for s in find_pinyin_spans("Ông Jinping Xi gặp Fan Minh Chính", load_names())]
+    [('Jinping Xi', ('xi', 'jin', 'ping')), ('Fan Minh Chính', ('fan',))]
     """
     tokens = list(_TOKEN.finditer(text))
     readings = [segmentations(t[0], table) if _is_ascii_cap(t[0]) else [] for t in tokens]
@@ -234,24 +279,63 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
         return Span(tokens[i - 1].start(), tokens[k - 1].end(), text[tokens[i - 1].start():tokens[k - 1].end()],
                     tuple(readings[x][0][0] for x in range(i, k)), tokens[i - 1][0])
 
+    def surname_then_vietnamese(i: int) -> Span | None:
+        """A pinyin surname followed by the given name already in Hán-Việt ("Fan Minh Chính")."""
+        if not readings[i] or len(readings[i][0]) != 1 or readings[i][0][0] not in table.surnames_pinyin:
+            return None
+        given: list[int] = []
+        for x in (i + 1, i + 2):
+            if x >= len(tokens) or not adjacent(x - 1, x) or not _is_vi_name_word(tokens[x][0], table):
+                break
+            given.append(x)
+        surname = readings[i][0][0]
+        for n in range(len(given), 0, -1):
+            words = fold(" ".join(tokens[x][0] for x in given[:n]))
+            if any(len(name.pinyin) == n + 1 and name.pinyin[0] == surname
+                   and fold(name.han_viet).split(" ", 1)[1] == words for name in table.names):
+                break
+        else:
+            if not foreign[i] or not given:  # "Ma Văn Kháng" is a Vietnamese name
+                return None
+            n = len(given)
+        last = tokens[given[n - 1]]
+        return Span(tokens[i].start(), last.end(), text[tokens[i].start():last.end()], (surname,),
+                    vi_suffix=text[tokens[given[0]].start():last.end()])
+
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
         found, best = half_split(i), None
+        if found is None:
+            found = surname_then_vietnamese(i)
         for size in (2, 3) if found is None else ():
             k = i + size
             if k > len(tokens) or not all(readings[x] for x in range(i, k)):
                 continue
             if not all(adjacent(x, x + 1) for x in range(i, k - 1)) or not any(foreign[i:k]):
                 continue
-            syllables = tuple(s for x in range(i, k) for s in readings[x][0])
-            if 2 <= len(syllables) <= 4 and readings[i][0][0] in table.surnames_pinyin:
-                # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
-                rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
-                if best is None or rank > best:
-                    best = rank
-                    found = Span(tokens[i].start(), tokens[k - 1].end(),
-                                 text[tokens[i].start():tokens[k - 1].end()], syllables)
+            normal = tuple(s for x in range(i, k) for s in readings[x][0])
+            if not 2 <= len(normal) <= 4:
+                continue
+            last = readings[k - 1][0]
+            western = last + normal[:-1] if len(last) == 1 and last[0] in table.surnames_pinyin else None
+            if normal[0] not in table.surnames_pinyin:
+                normal = None
+            if normal is None and western is None:
+                continue
+            # the order the table knows; else a surname written alone in front is Chinese order
+            # ("Xi Jinping"), a surname alone behind a longer given name Western ("Jinping Xi")
+            if western and (western in table.by_pinyin and normal not in table.by_pinyin
+                            or normal is None or len(readings[i][0]) > 1 and normal not in table.by_pinyin):
+                syllables, alt = western, normal
+            else:
+                syllables, alt = normal, western
+            # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
+            rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
+            if best is None or rank > best:
+                best = rank
+                found = Span(tokens[i].start(), tokens[k - 1].end(),
+                             text[tokens[i].start():tokens[k - 1].end()], syllables, alt=alt)
         if found is None and foreign[i]:
             # pinyin writes a given name as one token ("Daguang"), so one token is the whole name
             syllables = readings[i][0]
@@ -268,6 +352,72 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
         else:
             i += 1
     return tuple(spans)
+
+
+# ---------------------------------------------------------------------------------------------
+# Glosses: "Thủ tướng Trung Quốc Lý Cường (Li Qiang)" is the house style of Vietnamese agencies
+
+
+@dataclass(frozen=True)
+class Gloss:
+    """A name and its gloss in brackets: text[start:end] is "Lý Cường (Li Qiang)" or "Li Qiang (Lý Cường)".
+    ``plain`` is what the MT score reads instead: the Hán-Việt name alone."""
+    start: int
+    end: int
+    plain: str
+
+
+_BRACKETED = re.compile(r" ?\(([^()\n]{2,80})\)")
+
+
+def _same_name(words: list[str], syllables: tuple[str, ...], table: NameTable) -> bool:
+    """Could these Vietnamese words be that pinyin name? Capitalised, as many words as syllables, and
+    the table says so or the surname is a Hán-Việt reading of the pinyin's ("Lý" of "li"). Lenient
+    on purpose: a bracket that glosses a name is the writer's; the given name may follow press usage."""
+    if len(words) != len(syllables) or not all(w[:1].isupper() and w.isalpha() for w in words):
+        return False
+    if any(fold(n.han_viet) == fold(" ".join(words)) for n in table.by_pinyin.get(syllables, [])):
+        return True
+    keys = [table.reading_keys.get(s, frozenset()) for s in syllables]
+    return syllable_key(words[0]) in keys[0]
+
+
+def find_glosses(text: str, table: NameTable) -> list[Gloss]:
+    """A pinyin name in brackets right after the Hán-Việt name it glosses, or the reverse.
+
+    >>> [(g.start, g.end, g.plain) for g in find_glosses("Ông Lý Cường (Li Qiang) và Wang Yi (Vương Nghị).", load_names())]
+    [(4, 23, 'Lý Cường'), (27, 47, 'Vương Nghị')]
+    """
+    if "(" not in text:
+        return []
+    spans = find_pinyin_spans(text, table)
+    by_start = {s.start: s for s in spans if s.vi_prefix is None and s.vi_suffix is None}
+    by_end = {s.end: s for s in spans if s.vi_prefix is None and s.vi_suffix is None}
+    glosses = []
+    for m in _BRACKETED.finditer(text):
+        inner_start = m.start(1)
+        span = by_start.get(inner_start)
+        if span is not None and span.end == m.end(1):  # "Lý Cường (Li Qiang)"
+            words = list(re.finditer(r"[^\W\d_]+", text[:m.start()]))[-len(span.syllables):]
+            if words and words[-1].end() == m.start() and text[words[0].start():m.start()].count(" ") == len(words) - 1 \
+                    and _same_name([w[0] for w in words], span.syllables, table):
+                glosses.append(Gloss(words[0].start(), m.end(), text[words[0].start():m.start()]))
+            continue
+        span = by_end.get(m.start())
+        inner = m[1].strip()
+        if span is not None and _same_name(inner.split(), span.syllables, table):  # "Li Qiang (Lý Cường)"
+            glosses.append(Gloss(span.start, m.end(), inner))
+    return glosses
+
+
+def _outside_glosses(spans: list[Span], glosses: list[Gloss]) -> list[Span]:
+    return [s for s in spans if not any(g.start <= s.start < g.end for g in glosses)]
+
+
+def _without_glosses(text: str, table: NameTable) -> str:
+    for g in reversed(find_glosses(text, table)):
+        text = text[:g.start] + g.plain + text[g.end:]
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,6 +458,20 @@ def _resolve(span: Span, table: NameTable, context: set[str],
             elif key[:1] == span.syllables:
                 hits.add(parts[0])
         return (hits.pop(), None, [], 0.9) if len(hits) == 1 else (None, None, sorted(hits), 0.0)
+    if span.vi_suffix:  # "Fan Minh Chính": the given name is already Hán-Việt
+        given = fold(span.vi_suffix)
+        n = len(span.vi_suffix.split())
+        matches = [m for m in table.names if len(m.pinyin) == n + 1 and m.pinyin[0] == span.syllables[0]
+                   and fold(m.han_viet).split(" ", 1)[1] == given]
+        if len({m.han_viet for m in matches}) == 1:  # also "Fan Minh Chinh": resolved towards the table
+            return matches[0].han_viet, matches[0].pinyin, [], 0.95
+        surnames = table.surnames_pinyin.get(span.syllables[0], []) or table.syllables.get(span.syllables[0], [])
+        first = {syllable_key(x) for x in surnames}
+        in_context = sorted({name for name in context if len(name.split()) == n + 1 and syllable_key(
+            name.split()[0]) in first and fold(name.split(" ", 1)[1]) == given})
+        if len(in_context) == 1:
+            return in_context[0], None, [], 0.85
+        return None, None, [f"{x} {span.vi_suffix}" for x in surnames][:5], 0.0
     if span.vi_prefix:  # "Trần Daguang": the surname is already Hán-Việt
         matches = [n for n in table.names
                    if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
@@ -317,19 +481,30 @@ def _resolve(span: Span, table: NameTable, context: set[str],
         if len(in_context) == 1:
             return in_context[0], None, [], 0.85
         return None, None, _combos((span.vi_prefix,), span.syllables, table)[:5], 0.0
-    matches = table.by_pinyin.get(span.syllables, [])
+    candidates: list[str] = []
+    for syllables in filter(None, (span.syllables, span.alt)):  # the likelier name order first
+        after, key, found, confidence = _resolve_pinyin(syllables, table, context)
+        if after:
+            return after, key, [], confidence
+        candidates += [c for c in found if c not in candidates]
+    return None, None, candidates[:5], 0.0
+
+
+def _resolve_pinyin(syllables: tuple[str, ...], table: NameTable,
+                    context: set[str]) -> tuple[str | None, tuple[str, ...] | None, list[str], float]:
+    matches = table.by_pinyin.get(syllables, [])
     if len({n.han_viet for n in matches}) == 1:
-        return matches[0].han_viet, span.syllables, [], 0.99
+        return matches[0].han_viet, syllables, [], 0.99
     if matches:
         in_context = {n.han_viet for n in matches if n.han_viet in context}
         if len(in_context) == 1:
-            return in_context.pop(), span.syllables, [], 0.9
+            return in_context.pop(), syllables, [], 0.9
         return None, None, sorted({n.han_viet for n in matches}), 0.0
-    surname = table.surnames_pinyin.get(span.syllables[0], [])
-    in_context = _in_context(surname, span.syllables[1:], table, context)
+    surname = table.surnames_pinyin.get(syllables[0], [])
+    in_context = _in_context(surname, syllables[1:], table, context)
     if len(in_context) == 1:
-        return in_context[0], span.syllables, [], 0.85
-    return None, None, _combos(tuple(surname), span.syllables[1:], table)[:5], 0.0
+        return in_context[0], syllables, [], 0.85
+    return None, None, _combos(tuple(surname), syllables[1:], table)[:5], 0.0
 
 
 def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, context: set[str]) -> list[str]:
@@ -377,7 +552,9 @@ def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
     resolved: dict[tuple[str, ...], str] = {}  # full pinyin -> Hán-Việt, from full names first
     for singles in (False, True):
         for f in fields:
-            for span in reversed(find_pinyin_spans(f.text, table)):
+            # a gloss in brackets is the writer's, not the machine's: never repaired
+            spans = _outside_glosses(find_pinyin_spans(f.text, table), find_glosses(f.text, table))
+            for span in reversed(spans):
                 is_single = span.vi_prefix == "?single"
                 if is_single != singles:
                     continue
@@ -396,8 +573,11 @@ def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
 
 
 def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Repair],
-                        uncertain: list[Uncertain]) -> None:
-    """Tone-mark variants of a name in the table, when the document also uses the table's form.
+                        uncertain: list[Uncertain], flagged: bool = False) -> None:
+    """Tone-mark variants of a name in the table, when the document also uses the table's form
+    more often. A variant is otherwise listed as uncertain, when the document also writes the
+    table's form or is flagged as machine translated, and never changed: "Trần Văn Thành" may
+    be a Vietnamese official, not a misspelt Chen Wenqing (Trần Văn Thanh).
 
     One pass, left to right, over each field (windows of 3 then 4 words at each capitalised word
     that can start a known name); edits are applied right to left, so the cost is linear in the
@@ -439,7 +619,7 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
                     edits.append((window[0].start(), window[-1].end(), target))
                     free_from = window[-1].end()
                     break
-                if target in full_text:  # the table and the document disagree on which is right
+                if flagged or target in full_text:  # the table and the document disagree on which is right
                     uncertain.append(Uncertain(kind="name-consistency", text=text, candidates=[target],
                                                where=f.where, index=f.index))
         for begin, finish, target in reversed(edits):
@@ -466,7 +646,6 @@ _RULES: list[tuple[str, re.Pattern[str], str, bool]] = [
 
 
 def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Repair], flagged: bool) -> None:
-    doubled = re.compile(r"\b(" + "|".join(map(re.escape, sorted(table.never_doubled))) + r")( \1)+\b")
     for f in fields:
         for kind, pattern, replacement, flagged_only in _RULES:
             if flagged_only and not flagged:
@@ -478,9 +657,11 @@ def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Rep
                                                      m.start(), m.start() + len(after)),
                                       where=f.where, index=f.index))
                 _apply(f, m.start(), m.end(), after)
-        for m in reversed(list(doubled.finditer(f.text))):
-            repairs.append(Repair(kind="doubled-word", before=m[0], after=m[1], where=f.where, index=f.index))
-            _apply(f, m.start(), m.end(), m[1])
+        for m in reversed(table.doubled(f.text)):
+            once = m["t"] or m["w"]
+            repairs.append(Repair(kind="doubled-title" if m["t"] else "doubled-word", before=m[0], after=once,
+                                  where=f.where, index=f.index))
+            _apply(f, m.start(), m.end(), once)
 
 
 def _context(text: str, start: int, end: int, width: int = 12) -> str:
@@ -497,14 +678,14 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
     """Explainable MT score: per paragraph, faults that edited Vietnamese does not have."""
     paragraph_scores = []
     totals = {"pinyin_names": 0.0, "dangling_punctuation": 0.0, "doubled_words": 0.0, "non_vietnamese": 0.0}
-    doubled = re.compile(r"\b(" + "|".join(map(re.escape, sorted(table.never_doubled))) + r") \1\b")
     for f in fields:
         if f.where not in ("paragraphs", "summary"):
             continue
-        pinyin = len([s for s in find_pinyin_spans(f.text, table) if s.vi_prefix != "?single"])
-        dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", f.text))
-        dbl = len(doubled.findall(f.text))
-        words = f.text.split()
+        text = _without_glosses(f.text, table)  # a name's gloss is house style: it does not count
+        pinyin = len([s for s in find_pinyin_spans(text, table) if s.vi_prefix != "?single"])
+        dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", text))
+        dbl = len(table.doubled(text))
+        words = text.split()
         ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and
                          not is_vietnamese_ascii_syllable(w.strip(",.;:()")))
         non_vi = ascii_caps / max(1, len(words))
@@ -534,7 +715,7 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
     uncertain: list[Uncertain] = []
     context = _context_names(fields) | (batch_names or set())
     _repair_names(fields, table, context, repairs, uncertain)
-    _repair_consistency(fields, table, repairs, uncertain)
+    _repair_consistency(fields, table, repairs, uncertain, mt.flagged)
     _repair_text_rules(fields, table, repairs, mt.flagged)
     if mt.flagged:
         for f in fields:

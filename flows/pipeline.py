@@ -1,8 +1,15 @@
 """The Prefect flow: ingest → strip boilerplate → repair → translate → write, per chunk of documents.
 
-Tasks are thin: each wraps one stage of ``tasks.pipeline`` for a chunk, named by stage and
-document (``strip-000_63c0ffbfaf89c8e9``; ``strip-000_63c0…+49`` for a chunk of 50), logs one
-line per document, and leaves the work to plain functions that tests call without Prefect.
+A run plans (manifest), learns the site templates (one task run), then runs its chunks: each is
+one task run (``chunk-000_63c0ffbfaf89c8e9``; ``chunk-000_63c0…+49`` for a chunk of 50) that
+takes file paths, runs the five stages of ``tasks.pipeline`` (plain functions that tests call
+without Prefect), writes its documents, records them in the manifest, logs what each stage did
+to each document (one log record per level and chunk), and hands back counts only
+(``tasks.runrecord.ChunkResult``). At most ``IN_FLIGHT`` chunks are in flight, whatever the
+batch size; so memory, threads and calls to the Prefect API stay flat as the batch grows, and
+documents appear on disk from the first chunk on. When the chunks are done, the run's record
+(``_run.json``, ``_documents.jsonl``), ``report.html`` and the artifacts are made from what
+the chunks left on disk.
 """
 from __future__ import annotations
 
@@ -10,10 +17,12 @@ import vnclean._env  # noqa: F401  (Prefect settings must be in the environment 
 
 import functools
 import json
+import math
 import os
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +32,6 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.argos import find_model
 from tasks.escape import md_link, md_text
-from tasks.limits import load_limits, shorten
 from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
 from tasks.manifest import Manifest
 from tasks.models import Failed, Source
@@ -36,21 +44,56 @@ from tasks.pipeline import (
     new_works,
     repair_step,
     run_stage,
+    source_of,
     strip_stage,
     translate_step,
     work_from_disk,
     write_setaside,
     write_step,
 )
+from tasks.runrecord import (
+    INDEX_ROWS,
+    PARTS_DIR,
+    REPORT_SECTIONS,
+    ChunkResult,
+    Row,
+    RunCollector,
+    RunSummary,
+    row_of,
+    summarise,
+    write_part,
+)
 from tasks.templates import TEMPLATES_FILE
 from tasks.translate import MISSING_MODEL, load_translator
 from tasks.write import OutputUnwritable, append_line, atomic_write, checkpoint_sqlite, output_lock, unwritable
 from vnclean import progress
 
+__all__ = ["Row", "RunSummary", "process_scrapes", "summarise", "summary_markdown", "with_runner"]
+
 MANIFEST_FILE = "_manifest.sqlite"
 MEMORY_FILE = Path("_cache") / "translation-memory.sqlite"
-SMALL_BATCH = 20  # up to this many documents: one task run per stage and document
-DEFAULT_CHUNK = 50  # above it: one task run per stage and chunk (Prefect records ~30 task runs/s)
+SMALL_BATCH = 20  # up to this many documents: one task run per document
+DEFAULT_CHUNK = 50  # above it: chunks of 50 documents, larger for large batches ...
+MAX_CHUNK = 500  # ... up to 500 (a batch of 100,000 is 200 task runs)
+CHUNKS_PER_SLOT = 50  # the batch is cut into about this many chunks per chunk in flight
+# Chunks in flight at once: the cores (two at least, so that one chunk's reading overlaps
+# another's translating). The runner's threads or workers never hold more.
+IN_FLIGHT = max(2, os.cpu_count() or 1)
+
+
+def chunk_size_for(documents: int, chunk_size: int | None = None) -> int:
+    """Documents per chunk (task run): ``chunk_size`` when given; else 1 for small batches (every
+    document its own task run in the UI), 50 from 21 documents, growing with the batch so that
+    about ``CHUNKS_PER_SLOT`` chunks per slot in flight are made, at most ``MAX_CHUNK``.
+
+    >>> [chunk_size_for(n) for n in (5, 1_000, 10_000, 100_000)] == [1, 50, 50 if IN_FLIGHT > 2 else 100, 500]
+    True
+    """
+    if chunk_size:
+        return chunk_size
+    if documents <= SMALL_BATCH:
+        return 1
+    return min(MAX_CHUNK, max(DEFAULT_CHUNK, math.ceil(documents / (IN_FLIGHT * CHUNKS_PER_SLOT))))
 
 
 def chunk_label(ids: list[str]) -> str:
@@ -58,26 +101,26 @@ def chunk_label(ids: list[str]) -> str:
     return ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
 
 
-def _log_stage(stage: str, works: list[Work]) -> None:
-    """One line per document; sent as one log record per level and chunk (the API stores every
-    record, so thousands of single-line records would cost more than the work they describe)."""
-    lines: dict[int, list[str]] = {}
+class _Lines:
+    """Log lines gathered per level, sent as one record per level (the API stores every record,
+    so thousands of one-line records would cost more than the work they describe)."""
 
-    class _Lines:
-        def info(self, fmt: str, *args) -> None:
-            lines.setdefault(20, []).append(fmt % args)
+    def __init__(self) -> None:
+        self.lines: dict[int, list[str]] = {}
 
-        def warning(self, fmt: str, *args) -> None:
-            lines.setdefault(30, []).append(fmt % args)
+    def info(self, fmt: str, *args) -> None:
+        self.lines.setdefault(20, []).append(fmt % args)
 
-        def error(self, fmt: str, *args) -> None:
-            lines.setdefault(40, []).append(fmt % args)
+    def warning(self, fmt: str, *args) -> None:
+        self.lines.setdefault(30, []).append(fmt % args)
 
-    logger = _Lines()
-    _describe(stage, works, logger)
-    run_logger = get_run_logger()
-    for level, text in sorted(lines.items()):
-        run_logger.log(level, "\n".join(text))
+    def error(self, fmt: str, *args) -> None:
+        self.lines.setdefault(40, []).append(fmt % args)
+
+    def send(self) -> None:
+        logger = get_run_logger()
+        for level, text in sorted(self.lines.items()):
+            logger.log(level, "\n".join(text))
 
 
 def _describe(stage: str, works: list[Work], logger) -> None:
@@ -141,13 +184,6 @@ def _stops_cleanly(fn):
     return wrapper
 
 
-@task(task_run_name="ingest-{label}", cache_policy=NO_CACHE)
-def ingest_task(paths: list[str], ids: dict[str, str], label: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Work]:
-    works = run_stage(new_works(paths, ids), "ingest", ingest_step(max_bytes))
-    _log_stage("ingest", works)
-    return works
-
-
 @task(task_run_name="learn-site-templates", cache_policy=NO_CACHE)
 @_stops_cleanly
 def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
@@ -156,124 +192,46 @@ def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEF
     return pages
 
 
-@task(task_run_name="strip-{label}", cache_policy=NO_CACHE)
+@task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
 @_stops_cleanly
-def strip_task(works: list[Work], label: str, output_dir: str) -> list[Work]:
-    strip_stage(works, Path(output_dir) / TEMPLATES_FILE)
-    _log_stage("strip", works)
-    return works
-
-
-@task(task_run_name="repair-{label}", cache_policy=NO_CACHE)
-@_stops_cleanly
-def repair_task(works: list[Work], label: str) -> list[Work]:
-    run_stage(works, "repair", repair_step)
-    _log_stage("repair", works)
-    return works
-
-
-@task(task_run_name="translate-{label}", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-@_stops_cleanly
-def translate_task(works: list[Work], label: str, memory_path: str | None) -> list[Work]:
-    translator, load_error = load_translator(Path(memory_path) if memory_path else None)
-    if load_error:
-        get_run_logger().error(load_error)
-    run_stage(works, "translate", translate_step(translator, load_error))
-    _log_stage("translate", works)
-    return works
-
-
-@task(task_run_name="write-{label}", cache_policy=NO_CACHE)
-@_stops_cleanly
-def write_task(works: list[Work], label: str, output_dir: str, version: str,
-               allow_downgrade: bool = False) -> list[Work]:
-    """Write a chunk's documents, then record them in the manifest at once (a killed run resumes
-    after the chunks it recorded)."""
+def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
+               allow_downgrade: bool, sections: bool) -> ChunkResult:
+    """The five stages over one chunk, its documents written and recorded in the manifest at once
+    (a killed run resumes after the chunks it recorded). An error outside the per-document
+    isolation (a bug) fails the chunk's documents at that stage; the chunk is still recorded."""
     out = Path(output_dir)
-    run_stage(works, "write", write_step(out, allow_downgrade))
+    works = new_works(paths, ids)
+    log = _Lines()
+
+    def translate() -> None:
+        translator, load_error = load_translator(out / MEMORY_FILE)
+        if load_error:
+            log.error("%s", load_error)
+        run_stage(works, "translate", translate_step(translator, load_error))
+
+    for stage, run in (("ingest", lambda: run_stage(works, "ingest", ingest_step(max_bytes))),
+                       ("strip", lambda: strip_stage(works, out / TEMPLATES_FILE)),
+                       ("repair", lambda: run_stage(works, "repair", repair_step)),
+                       ("translate", translate),
+                       ("write", lambda: run_stage(works, "write", write_step(out, allow_downgrade)))):
+        try:
+            run()
+        except OutputUnwritable:
+            raise
+        except Exception as err:  # noqa: BLE001 - the chunk's documents fail, the run goes on
+            stop = unwritable(err)
+            if stop is not None:
+                raise stop from err
+            error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
+            log.error("chunk %s crashed in %s: %s", label, stage, error)
+            for w in works:
+                if w.active:
+                    w.failed = Failed(id=w.id, source=source_of(w), stage=stage, error=error)
+        _describe(stage, works, log)
     write_setaside(works, out)
     commit_chunk(works, out / MANIFEST_FILE, version)
-    _log_stage("write", works)
-    for w in works:
-        progress.notify(w.id, "rejected" if w.rejected else "failed" if w.failed else
-                        "waiting" if w.waiting else "ok")
-    return works
-
-
-@dataclass
-class Row:
-    id: str
-    status: str  # ok | rejected | failed | waiting (stored English kept, waiting for the model)
-    site: str | None = None
-    title: str = ""
-    paragraphs: int = 0
-    removed: int = 0
-    repairs: int = 0
-    mt_score: float = 0.0
-    translation: str = ""
-    seconds: float = 0.0
-    reason: str = ""
-
-
-@dataclass
-class RunSummary:
-    input_dir: str
-    output_dir: str
-    model: str | None
-    rows: list[Row] = field(default_factory=list)
-    seconds: float = 0.0
-    cache_hits: int = 0
-    cache_misses: int = 0
-    inputs: int = 0
-    new: int = 0
-    changed: int = 0
-    retried: int = 0
-    outdated: int = 0
-    damaged: int = 0  # redone because an output was missing, cut short or edited
-    skipped: int = 0
-    stopped: str = ""  # why the run stopped early (a full or read-only output folder)
-    # seconds spent in each stage, summed over documents (where the time goes; the flow runs
-    # chunks concurrently, so these can add up to more than ``seconds``)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-    def count(self, status: str) -> int:
-        return sum(r.status == status for r in self.rows)
-
-    @property
-    def failed_any(self) -> bool:
-        return any(r.status in ("rejected", "failed") or (r.status == "ok" and r.translation == "failed")
-                   for r in self.rows)
-
-
-def summarise(works: list[Work], input_dir: Path, output_dir: Path, model: str | None, seconds: float) -> RunSummary:
-    summary = RunSummary(display_path(input_dir), display_path(output_dir), model, seconds=round(seconds, 2))
-    limits = load_limits()
-    for w in works:
-        for stage, spent in w.seconds.items():
-            summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + spent
-        secs = round(sum(w.seconds.values()), 3)
-        if w.rejected is not None:
-            summary.rows.append(Row(w.id, "rejected", seconds=secs,
-                                    reason=shorten(f"{w.rejected.reason}: {w.rejected.detail}", limits.row_reason_chars)))
-        elif w.failed is not None:
-            summary.rows.append(Row(w.id, "failed", seconds=secs,
-                                    reason=shorten(f"{w.failed.stage}: {w.failed.error}", limits.row_reason_chars)))
-        elif w.waiting is not None:
-            d = w.document
-            summary.rows.append(Row(d.id, "waiting", d.site, shorten(d.title or "", limits.row_title_chars),
-                                    len(d.paragraphs), len(d.removed), len(d.repairs), d.machine_translated.score,
-                                    w.translation.status if w.translation else "", secs,
-                                    shorten(w.waiting, limits.row_reason_chars)))
-        else:
-            d = w.document
-            reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
-            summary.rows.append(Row(d.id, "ok", d.site, shorten(d.title or "", limits.row_title_chars), len(d.paragraphs),
-                                    len(d.removed), len(d.repairs), d.machine_translated.score, d.translation.status,
-                                    secs, shorten(reason, limits.row_reason_chars)))
-            summary.cache_hits += d.translation.cache_hits
-            summary.cache_misses += d.translation.cache_misses
-    summary.stage_seconds = {k: round(v, 3) for k, v in summary.stage_seconds.items()}
-    return summary
+    log.send()
+    return write_part(works, out / PARTS_DIR / f"{label}.jsonl", sections)
 
 
 def summary_markdown(summary: RunSummary) -> str:
@@ -284,7 +242,7 @@ def summary_markdown(summary: RunSummary) -> str:
         "",
         "| documents | ok | rejected | failed | waiting for the model | translation | seconds |",
         "|---|---|---|---|---|---|---|",
-        f"| {len(summary.rows)} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
+        f"| {summary.processed} | {summary.count('ok')} | {summary.count('rejected')} | {summary.count('failed')} "
         f"| {summary.count('waiting')} | {md_text(summary.model or 'missing model')} | {summary.seconds} |",
         "",
         "Seconds per stage, summed over documents: "
@@ -294,7 +252,7 @@ def summary_markdown(summary: RunSummary) -> str:
         + (f" — review report: {md_link(report.name, report.as_uri())}" if report.exists() else ""),
     ]
     for r in summary.rows:
-        if r.status != "ok":
+        if r.needs_attention:
             lines.append(f"- **{md_text(r.id)}** {r.status}: {md_text(r.reason)}")
     return "\n".join(lines)
 
@@ -307,7 +265,9 @@ def _publish(summary: RunSummary) -> None:
                 "paragraphs": r.paragraphs, "removed lines": r.removed, "repairs": r.repairs,
                 "MT score": r.mt_score, "translation": r.translation, "seconds": r.seconds,
                 "reason": r.reason} for r in summary.rows],
-        description=f"vnclean: {len(summary.rows)} documents from {md_text(summary.input_dir)}")
+        description=f"vnclean: {summary.processed} documents from {md_text(summary.input_dir)}"
+                    + (f" ({len(summary.rows)} shown: those that need attention)"
+                       if len(summary.rows) < summary.processed else ""))
     create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary), description="vnclean run summary")
 
 
@@ -335,8 +295,8 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         if require_translation:
             raise RuntimeError(MISSING_MODEL)
         logger.warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
-    summary = RunSummary(str(inp), str(out), model.id if model else None)
-    works_done: list[Work] = []
+    summary = RunSummary(display_path(inp), display_path(out), model.id if model else None)
+    review = None
     try:
         with output_lock(out):
             files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
@@ -359,15 +319,21 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     learned = learn_templates_task(plan.todo, str(out), max_bytes)
                     if isinstance(learned, Stopped):
                         raise OutputUnwritable(learned.reason)
+                collector = RunCollector(out)
                 try:
-                    works_done = _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade)
+                    try:
+                        _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade, collector)
+                    finally:
+                        checkpoint_sqlite(out / MEMORY_FILE)
+                    summary.seconds = round(time.perf_counter() - started, 2)
+                    summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
+                    summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
+                    summary.damaged = plan.damaged
+                    entries, sections = collector.collect(summary)
+                    review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
+                    _write_report(manifest, collector, sections, out, max_bytes, summary)
                 finally:
-                    checkpoint_sqlite(out / MEMORY_FILE)
-                summary = summarise(works_done, inp, out, model.id if model else None, time.perf_counter() - started)
-                summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
-                summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
-                summary.damaged = plan.damaged
-                _write_report(manifest, works_done, out, max_bytes)
+                    collector.close()
             finally:
                 manifest.close()
             record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)}
@@ -381,11 +347,14 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         summary.seconds = round(time.perf_counter() - started, 2)
         logger.error("stopped: %s", summary.stopped)
         return asdict(summary)
-    _publish(summary)
-    if works_done:
-        from tasks.report import review_markdown
+    if summary.processed:  # an empty run publishes nothing: the last run's artifacts stay the latest
+        _publish(summary)
+        from tasks.report import review_markdown_of
 
-        create_markdown_artifact(key="vnclean-review", markdown=review_markdown(works_done),
+        entries, more, quiet, quiet_ids = review
+        create_markdown_artifact(key="vnclean-review",
+                                 markdown=review_markdown_of([(e.row.id, e.label, e.notes) for e in entries],
+                                                             more, quiet, quiet_ids),
                                  description="vnclean review: what needs a person's eyes")
     logger.info("%d inputs: %d new, %d changed, %d outdated, %d retried, %d with a damaged output, %d skipped; "
                 "%d ok, %d waiting for the model, %d rejected, %d failed in %.1f s", summary.inputs, summary.new,
@@ -395,77 +364,92 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     return asdict(summary)
 
 
-def _write_report(manifest: Manifest, works_done: list[Work], out: Path, max_bytes: int) -> None:
-    """report.html over every document written since it was last written: this run's, and those of
-    a run that was killed or stopped before its report (read back from disk)."""
+def _write_report(manifest: Manifest, collector: RunCollector, sections: list[str], out: Path, max_bytes: int,
+                  summary: RunSummary) -> None:
+    """report.html over every document written since it was last written: this run's (from its
+    parts), and those of a run that was killed or stopped before its report (read back from
+    disk). Within the caps of tasks.runrecord: the index lists documents that need attention
+    first; the rest are counted, and all are in _documents.jsonl."""
     pending = manifest.report_pending()
-    if not pending and not works_done:
+    if not pending and not summary.processed:
         return
-    from tasks.report import write_report
+    from tasks.report import _index_row, document_section, render_index
 
-    works = {w.path: w for w in works_done}
+    done_here = set()
+    rows: list[str] = []
+    for wanted in (True, False):
+        for row, has_section in collector.index_rows():
+            done_here.add(row.id)
+            if row.needs_attention == wanted and len(rows) < INDEX_ROWS:
+                rows.append(_index_row(row, has_section))
+    earlier = 0
     for path, doc_id in pending:
-        if path not in works:
-            earlier = work_from_disk(path, doc_id, out, max_bytes)
-            if earlier is not None:
-                works[path] = earlier
-    write_report(list(works.values()), out)
+        if doc_id in done_here:
+            continue
+        earlier += 1
+        if len(sections) < REPORT_SECTIONS:
+            work = work_from_disk(path, doc_id, out, max_bytes)
+            if work is not None:
+                if work.document is not None:
+                    sections.append(document_section(work))
+                rows.append(_index_row(row_of(work), work.document is not None))
+    listed = min(len(rows), INDEX_ROWS)
+    total = summary.processed + earlier
+    more = (f"{total - listed} more documents are not listed here; every document's row is in _documents.jsonl"
+            if total > listed else "")
+    heading = (f"vnclean review — {summary.processed} documents this run ({summary.count('ok')} ok, "
+               f"{summary.count('rejected') + summary.count('failed')} set aside, {summary.count('waiting')} waiting)"
+               + (f", {earlier} from an earlier run that ended before its report" if earlier else ""))
+    atomic_write(out / "report.html", render_index(heading, rows[:INDEX_ROWS], sections, more))
     manifest.report_written(path for path, _ in pending)
 
 
 def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None, max_bytes: int,
-                version: str, allow_downgrade: bool = False) -> list[Work]:
-    """Submit the five stages for every chunk; chunks run concurrently on the task runner, and each
-    records its documents in the manifest when it has written them. A chunk whose task runs crashed
-    (stage errors are caught per document, so this is a bug or a lost worker) has its documents
-    recorded as failed; the other chunks go on. A full or read-only output folder stops the run
-    (raised once every chunk has ended)."""
-    size = chunk_size or (1 if len(files) <= SMALL_BATCH else DEFAULT_CHUNK)
-    memory = str(out / MEMORY_FILE)
-    futures = []
-    for i in range(0, len(files), size):
-        chunk = files[i:i + size]
-        label = chunk_label([ids[p] for p in chunk])
-        stages = [("ingest", ingest_task.submit(chunk, {p: ids[p] for p in chunk}, label, max_bytes))]
-        stages.append(("strip", strip_task.submit(stages[-1][1], label, str(out))))
-        stages.append(("repair", repair_task.submit(stages[-1][1], label)))
-        stages.append(("translate", translate_task.submit(stages[-1][1], label, memory)))
-        stages.append(("write", write_task.submit(stages[-1][1], label, str(out), version, allow_downgrade)))
-        futures.append((chunk, stages))
-    done: list[Work] = []
+                version: str, allow_downgrade: bool, collector: RunCollector) -> None:
+    """Run the chunks, at most ``IN_FLIGHT`` at a time: the next is submitted when the oldest has
+    ended, and each one's documents are then on disk and in the manifest. A chunk whose task run
+    crashed outright (a lost worker) has its documents recorded as failed; the other chunks go
+    on. A full or read-only output folder stops the run (raised once the chunks in flight ended)."""
+    size = chunk_size_for(len(files), chunk_size)
+    sections = len(files) <= REPORT_SECTIONS  # a small run's report shows every document
+    pending: deque[tuple[list[str], object]] = deque()
     stop: OutputUnwritable | None = None
-    for chunk, stages in futures:
+
+    def finish(chunk: list[str], future) -> None:
+        nonlocal stop
         try:
-            result = stages[-1][1].result()
-            if isinstance(result, Stopped):
-                stop = stop or OutputUnwritable(result.reason)
-                continue  # nothing more is written; the next run does these again
-            done += result
-        except Exception:  # noqa: BLE001 - the rest of the batch goes on
-            stage, err = _first_failure(stages)
+            result = future.result()
+        except Exception as err:  # noqa: BLE001 - the rest of the batch goes on
             stop = stop or unwritable(err)
             if stop is not None:
-                continue  # nothing more is written; the next run does these again
+                return
             error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
-            get_run_logger().error("chunk %s crashed in %s: %s", chunk_label([ids[p] for p in chunk]), stage, error)
+            label = chunk_label([ids[p] for p in chunk])
+            get_run_logger().error("chunk %s crashed: %s", label, error)
             lost = [Work(path=p, id=ids[p], failed=Failed(id=ids[p], source=Source(path=display_path(p), sha256=""),
-                                                          stage=stage, error=error)) for p in chunk]
+                                                          stage="chunk", error=error)) for p in chunk]
             write_setaside(lost, out)
             commit_chunk(lost, out / MANIFEST_FILE, version)
-            done += lost
+            result = write_part(lost, collector.part_path(label), sections)
+        if isinstance(result, Stopped):
+            stop = stop or OutputUnwritable(result.reason)
+            return
+        for doc_id, status in result.statuses:
+            progress.notify(doc_id, status)
+
+    for i in range(0, len(files), size):
+        if stop is not None:
+            break  # nothing more is written; the next run does the rest
+        while len(pending) >= IN_FLIGHT:
+            finish(*pending.popleft())
+        chunk = files[i:i + size]
+        label = chunk_label([ids[p] for p in chunk])
+        pending.append((chunk, chunk_task.submit(chunk, {p: ids[p] for p in chunk}, label, str(out), max_bytes,
+                                                 version, allow_downgrade, sections)))
+    while pending:
+        finish(*pending.popleft())
     if stop is not None:
         raise stop
-    return done
-
-
-def _first_failure(stages: list) -> tuple[str, BaseException]:
-    """The first stage of a chunk whose task run failed, and its exception."""
-    for stage, future in stages:
-        try:
-            future.result()
-        except Exception as err:  # noqa: BLE001
-            return stage, err
-    return "write", RuntimeError("the chunk's task runs did not finish")
 
 
 def with_runner(runner: str = "threads", dask_address: str | None = None, workers: int = 2):

@@ -69,12 +69,20 @@ def _highlight(text: str, repairs: list, where: str, index: int | None) -> str:
     return "".join(parts)
 
 
-def _document_section(work: Work) -> str:
+MAX_RAW_LINES = 1_500  # raw lines shown per document in its section (the rest: counted)
+
+
+def document_section(work: Work) -> str:
+    """One document's section: raw scrape (removed lines struck through with their reason),
+    clean Vietnamese with repairs highlighted, English."""
     doc = work.document
     raw_lines = work.ingested.raw_lines if work.ingested else []
     removed = {r.line: r.reason for r in doc.removed}
     raw = []
     for number, line in enumerate(raw_lines, 1):
+        if number > MAX_RAW_LINES:
+            raw.append(f"<p class='meta'>… {len(raw_lines) - MAX_RAW_LINES} more lines: see {html_text(doc.source.path)}</p>")
+            break
         if not line.strip():
             continue
         if number in removed:
@@ -113,22 +121,35 @@ def _document_section(work: Work) -> str:
             + "<div><h3>English</h3>" + "".join(en) + "</div></div>")
 
 
-def render_report(works: list[Work]) -> str:
-    done = [w for w in works if w.document is not None]
-    others = [w for w in works if w.document is None]
-    rows = "".join(
-        f'<tr><td><a href="#{html_text(w.id)}">{html_text(w.id)}</a></td><td>{html_text((w.document.title or "")[:90])}</td>'
-        f"<td>{len(w.document.removed)}</td><td>{len(w.document.repairs)}</td>"
-        f"<td>{html_text(w.document.translation.status)}</td></tr>" for w in done)
-    rows += "".join(
-        f'<tr class="bad"><td>{html_text(w.id)}</td><td colspan="4">'
-        f"{html_text(('rejected: ' + w.rejected.reason + ' — ' + w.rejected.detail) if w.rejected else ('failed in ' + w.failed.stage + ': ' + w.failed.error) if w.failed else '')}"
-        "</td></tr>" for w in others)
+def _index_row(row, linked: bool) -> str:
+    ident = f'<a href="#{html_text(row.id)}">{html_text(row.id)}</a>' if linked else html_text(row.id)
+    if row.status in ("rejected", "failed"):
+        return f'<tr class="bad"><td>{ident}</td><td colspan="4">{html_text(row.status)}: {html_text(row.reason)}</td></tr>'
+    status = row.translation if row.status == "ok" else f"{row.status}: {row.reason}"
+    return (f"<tr><td>{ident}</td><td>{html_text(row.title[:90])}</td><td>{row.removed}</td><td>{row.repairs}</td>"
+            f"<td>{html_text(status)}</td></tr>")
+
+
+def render_index(heading: str, rows: list[str], sections: list[str], more: str = "") -> str:
+    """The report page: a heading, the index table (``rows`` from :func:`_index_row`), a line on
+    what the index does not list, and the documents' sections."""
     return ("<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>vnclean review</title>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{_CSS}</style></head><body>"
-            f"<h1>vnclean review — {len(done)} documents, {len(others)} set aside</h1>"
+            f"<h1>{html_text(heading)}</h1>"
             "<table><tr><th>id</th><th>title</th><th>removed</th><th>repairs</th><th>translation</th></tr>"
-            f"{rows}</table>" + "".join(_document_section(w) for w in done) + "</body></html>\n")
+            + "".join(rows) + "</table>" + (f"<p class='meta'>{html_text(more)}</p>" if more else "")
+            + "".join(sections) + "</body></html>\n")
+
+
+def render_report(works: list[Work]) -> str:
+    """The whole report over documents held in memory (a small run, tests)."""
+    from tasks.runrecord import row_of
+
+    done = [w for w in works if w.document is not None]
+    others = [w for w in works if w.document is None]
+    rows = [_index_row(row_of(w), True) for w in done] + [_index_row(row_of(w), False) for w in others]
+    return render_index(f"vnclean review — {len(done)} documents, {len(others)} set aside", rows,
+                        [document_section(w) for w in done])
 
 
 def write_report(works: list[Work], output_dir: Path) -> Path:
@@ -141,50 +162,61 @@ def write_report(works: list[Work], output_dir: Path) -> Path:
 # The review in the Prefect UI (a markdown artifact): what needs a person's eyes, per document
 
 
+def review_notes(w: Work) -> list[str]:
+    """What a person should look at in one document, as markdown list items (none: nothing)."""
+    from collections import Counter
+
+    notes: list[str] = []
+    if w.rejected is not None:
+        notes.append(f"- set aside ({md_text(w.rejected.reason)}): {md_text(w.rejected.detail)}")
+    elif w.failed is not None:
+        notes.append(f"- failed in {md_text(w.failed.stage)}: {md_text(w.failed.error)}")
+    elif w.document is not None:
+        d = w.document
+        if d.machine_translated.flagged:
+            notes.append(f"- garbled machine translation: score {d.machine_translated.score:.2f} (flagged)")
+        for (kind, before, after), n in Counter((r.kind, r.before, r.after) for r in d.repairs).items():
+            notes.append(f"- repair {md_text(kind)}: {md_text(before)} → {md_text(after)}" + (f" (×{n})" if n > 1 else ""))
+        for (kind, text, cands), n in Counter((u.kind, u.text, tuple(u.candidates[:3])) for u in d.uncertain).items():
+            notes.append(f"- uncertain {md_text(kind)}: {md_text(text)}" + (f" — candidates {md_text(', '.join(cands))}" if cands else "")
+                         + (f" (×{n})" if n > 1 else ""))
+        if w.waiting:
+            notes.append(f"- waiting for the model: {md_text(w.waiting)}")
+        tr = d.translation
+        if tr.status == "failed":
+            notes.append(f"- translation failed: {md_text(tr.detail or '')}")
+        for u in tr.untranslated:
+            if u.language != "en":
+                notes.append(f"- not translated: {md_text(u.where)}{'' if u.index is None else f' {u.index}'} "
+                             f"is {md_text(u.language)}")
+    return notes
+
+
+def review_markdown_of(entries: list[tuple[str, str, list[str]]], more: int, quiet: int, quiet_ids: list[str]) -> str:
+    """The review artifact: ``entries`` (id, label, notes) of documents to look at, how many more
+    there are, and how many need nothing (the first of them by id)."""
+    lines = ["# vnclean review", ""]
+    for doc_id, label, notes in entries:
+        lines += [f"## {md_text(doc_id)} — {md_text(label)}", "", *notes, ""]
+    if more:
+        lines += [f"… and {more} more documents to review: see report.html in the output folder.", ""]
+    lines.append(f"{quiet} document(s) need no review" + (f": {', '.join(map(md_text, quiet_ids[:20]))}" if quiet else "")
+                 + (" …" if quiet > 20 else "") + ".")
+    return "\n".join(lines)
+
+
 def review_markdown(works: list[Work], limit: int = 100) -> str:
     """Documents that need review first (set aside, garbled machine translation, repairs, uncertain
     names, translation problems), each with what was changed or doubted; then the count of
     documents that need nothing. A server's UI cannot open ``report.html``; this it shows."""
-    from collections import Counter
-
-    lines = ["# vnclean review", ""]
-    quiet: list[str] = []
-    shown = 0
+    entries, quiet = [], []
+    more = 0
     for w in works:
-        notes: list[str] = []
-        if w.rejected is not None:
-            notes.append(f"- set aside ({md_text(w.rejected.reason)}): {md_text(w.rejected.detail)}")
-        elif w.failed is not None:
-            notes.append(f"- failed in {md_text(w.failed.stage)}: {md_text(w.failed.error)}")
-        else:
-            d = w.document
-            assert d is not None
-            if d.machine_translated.flagged:
-                notes.append(f"- garbled machine translation: score {d.machine_translated.score:.2f} (flagged)")
-            for (kind, before, after), n in Counter((r.kind, r.before, r.after) for r in d.repairs).items():
-                notes.append(f"- repair {md_text(kind)}: {md_text(before)} → {md_text(after)}" + (f" (×{n})" if n > 1 else ""))
-            for (kind, text, cands), n in Counter((u.kind, u.text, tuple(u.candidates[:3])) for u in d.uncertain).items():
-                notes.append(f"- uncertain {md_text(kind)}: {md_text(text)}" + (f" — candidates {md_text(', '.join(cands))}" if cands else "")
-                             + (f" (×{n})" if n > 1 else ""))
-            if w.waiting:
-                notes.append(f"- waiting for the model: {md_text(w.waiting)}")
-            tr = d.translation
-            if tr.status == "failed":
-                notes.append(f"- translation failed: {md_text(tr.detail or '')}")
-            for u in tr.untranslated:
-                if u.language != "en":
-                    notes.append(f"- not translated: {md_text(u.where)}{'' if u.index is None else f' {u.index}'} "
-                                 f"is {md_text(u.language)}")
-        label = (w.document.title or w.path) if w.document is not None else w.path
+        notes = review_notes(w)
         if not notes:
             quiet.append(w.id)
-            continue
-        shown += 1
-        if shown > limit:
-            continue
-        lines += [f"## {md_text(w.id)} — {md_text(label)}", "", *notes, ""]
-    if shown > limit:
-        lines += [f"… and {shown - limit} more documents to review: see report.html in the output folder.", ""]
-    lines.append(f"{len(quiet)} document(s) need no review" + (f": {', '.join(map(md_text, quiet[:20]))}" if quiet else "")
-                 + (" …" if len(quiet) > 20 else "") + ".")
-    return "\n".join(lines)
+        elif len(entries) < limit:
+            entries.append((w.id, (w.document.title or w.path) if w.document is not None else w.path, notes))
+        else:
+            more += 1
+    return review_markdown_of(entries, more, len(quiet), quiet)

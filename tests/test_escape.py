@@ -165,8 +165,13 @@ def test_the_terminal_summary_prints_reasons_as_text(monkeypatch):
 
     monkeypatch.setattr(cli, "console", Console(file=io.StringIO(), width=300))
     reason = "strip: ValueError: [/red][link=javascript:alert(1)]x[/link] [bold]"
-    cli._print_summary({"input_dir": "i", "output_dir": "o", "inputs": 1, "new": 1, "changed": 0, "outdated": 0,
-                        "retried": 0, "skipped": 0, "seconds": 1, "model": "m", "cache_hits": 0, "cache_misses": 0,
-                        "rows": [{"id": "x", "status": "failed", "site": None, "paragraphs": 0, "removed": 0,
-                                  "repairs": 0, "mt_score": 0, "translation": "", "reason": reason}]})
+    from dataclasses import asdict
+
+    from tasks.runrecord import Row, RunSummary
+
+    summary = RunSummary("i", "o", "m", inputs=1, new=1, seconds=1)
+    row = Row("x", "failed", reason=reason)
+    summary.rows.append(row)
+    summary.add(row, {})
+    cli._print_summary(asdict(summary))
     assert f"x: failed — {reason}" in cli.console.file.getvalue()

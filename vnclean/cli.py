@@ -116,11 +116,10 @@ def run(
     if result.get("stopped"):
         _stopped(result["stopped"])
     _print_summary(result)
-    rows = result["rows"]
-    if any(r["status"] in ("rejected", "failed") or (r["status"] == "ok" and r["translation"] == "failed")
-           for r in rows):
+    counts = result["counts"]
+    if counts.get("rejected") or counts.get("failed") or result["translation_failed"]:
         raise typer.Exit(EXIT_FAILED)
-    if any(r["status"] == "waiting" for r in rows):
+    if counts.get("waiting"):
         raise typer.Exit(EXIT_WAITING)
 
 
@@ -188,6 +187,9 @@ def _nothing_new(files: list[Path], output: Path) -> bool:
         manifest.close()
 
 
+TABLE_ROWS = 50  # the terminal's summary table lists the documents of runs up to this size
+
+
 def _print_summary(result: dict) -> None:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=f"vnclean: {result['input_dir']} → {result['output_dir']}", caption=(
         "para = paragraphs kept, rm = lines removed, fix = repairs, MT = machine-translation score, "
@@ -203,8 +205,10 @@ def _print_summary(result: dict) -> None:
                       str(r["removed"]) if ok else "", str(r["repairs"]) if ok else "",
                       f"{r['mt_score']:.2f}" if ok else "",
                       {"missing-model": "missing"}.get(r["translation"], r["translation"]), style=style)
-    rows = result["rows"]
-    if rows:
+    rows = result["rows"]  # every row of a run up to 1,000 documents, else those that need attention
+    counts = result["counts"]
+    processed = sum(counts.values())
+    if rows and len(rows) == processed and processed <= TABLE_ROWS:
         console.print(table)
     console.print(f"{result['inputs']} inputs: {result['new']} new, {result['changed']} changed, "
                   f"{result['outdated']} redone for a new pipeline version or model, {result['retried']} retried, "
@@ -213,27 +217,31 @@ def _print_summary(result: dict) -> None:
                   + f"{result['skipped']} unchanged and skipped (--force reprocesses them)")
     untranslated: dict[str, list[str]] = {}
     waiting = [r for r in rows if r["status"] == "waiting"]
+    set_aside = [r for r in rows if r["status"] in ("rejected", "failed")]
+    for r in set_aside[:TABLE_ROWS]:
+        console.print(f"[red]{escape(r['id'])}: {r['status']} — {escape(r['reason'])}[/red]")
+    if len(set_aside) > TABLE_ROWS:
+        console.print(f"[red]… and {counts.get('rejected', 0) + counts.get('failed', 0) - TABLE_ROWS} more set aside: "
+                      "see report.html and _documents.jsonl[/red]")
     for r in rows:
-        if r["status"] in ("rejected", "failed"):
-            console.print(f"[red]{escape(r['id'])}: {r['status']} — {escape(r['reason'])}[/red]")
-        elif r["translation"] == "failed":
+        if r["status"] == "ok" and r["translation"] == "failed":
             untranslated.setdefault(r["reason"], []).append(r["id"])
     for reason, ids in untranslated.items():  # one line per distinct reason (a broken model: one line)
         who = ids[0] if len(ids) == 1 else f"{len(ids)} documents ({ids[0]}, …)"
         console.print(f"[red]{escape(who)} written without English: {escape(reason)}. They will be retried on the next "
                       "run.[/red]")
     if waiting:  # one line: the cause is the same for all (no model here, or it cannot be loaded)
-        who = waiting[0]["id"] if len(waiting) == 1 else f"{len(waiting)} documents ({waiting[0]['id']}, …)"
+        who = waiting[0]["id"] if counts.get("waiting") == 1 else f"{counts['waiting']} documents ({waiting[0]['id']}, …)"
         console.print(f"[yellow]{escape(who)} kept their stored English and wait for the model: this run's "
                       f"translation is {waiting[0]['translation']}. Run again with the model (--allow-downgrade "
                       "writes them without English).[/yellow]")
-    ok = [r for r in rows if r["status"] == "ok"]
+    kept = result["kept"]
     console.print(
-        f"processed {len(rows)}: {len(ok)} ok, " + (f"{len(waiting)} waiting for the model, " if waiting else "")
-        + f"{sum(r['status'] == 'rejected' for r in rows)} rejected, "
-        f"{sum(r['status'] == 'failed' for r in rows)} failed · {sum(r['paragraphs'] for r in ok)} paragraphs kept · "
-        f"{sum(r['removed'] for r in ok)} lines removed · {sum(r['repairs'] for r in ok)} repairs · "
-        f"{result['seconds']} s")
+        f"processed {processed}: {counts.get('ok', 0)} ok, "
+        + (f"{counts['waiting']} waiting for the model, " if counts.get("waiting") else "")
+        + f"{counts.get('rejected', 0)} rejected, {counts.get('failed', 0)} failed · "
+        f"{kept.get('paragraphs', 0)} paragraphs kept · {kept.get('removed', 0)} lines removed · "
+        f"{kept.get('repairs', 0)} repairs · {result['seconds']} s")
     if result.get("stage_seconds"):
         console.print("seconds per stage, summed over documents (which run concurrently): "
                       + " · ".join(f"{stage} {secs:.2f}" for stage, secs in result["stage_seconds"].items()))
@@ -242,12 +250,14 @@ def _print_summary(result: dict) -> None:
 
         console.print(f"[yellow]Translation: missing-model — {MISSING_MODEL}[/yellow]")
     else:
-        failed = sum(r["translation"] == "failed" for r in rows)
+        failed = result["translation_failed"]
         console.print(f"Translation: {result['model']} · {result['cache_hits']} sentences from the translation "
                       f"memory, {result['cache_misses']} by the model"
                       + (f" · [red]{failed} document(s) without English[/red]" if failed else ""))
-    if rows:
-        console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}")
+    if processed:
+        console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}"
+                      + ("" if processed <= TABLE_ROWS else f" · every document's row: "
+                         f"{Path(result['output_dir']) / '_documents.jsonl'}"))
 
 
 @model_app.command("list")

@@ -1,0 +1,80 @@
+"""Large batches: chunks in flight are bounded, the flow holds counts not documents, and the run's
+record and report keep within their caps while every document's row reaches _documents.jsonl.
+The caps are lowered here so that a batch of 24 real scrapes shows what 100,000 would."""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def batch(tmp_path, seed_paths) -> Path:
+    folder = tmp_path / "backlog"
+    folder.mkdir()
+    for copy in range(4):  # the five seeds and a set-aside file, four times over
+        for seed in seed_paths:
+            shutil.copy(seed, folder / f"{copy}-{seed.name}")
+        (folder / f"{copy}-empty.txt").write_bytes(b"   \n")
+    return folder
+
+
+def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, batch, tmp_path, argos_dir,
+                                                                   monkeypatch):
+    import flows.pipeline as fp
+    import tasks.runrecord as rr
+
+    monkeypatch.setattr(fp, "IN_FLIGHT", 2)
+    monkeypatch.setattr(rr, "ROWS_KEPT", 5)
+    monkeypatch.setattr(fp, "REPORT_SECTIONS", 3)
+    monkeypatch.setattr(rr, "REPORT_SECTIONS", 3)
+    monkeypatch.setattr(fp, "INDEX_ROWS", 6)
+    active, peak, lock = [0], [0], threading.Lock()
+    real_ingest, real_part = fp.ingest_step, fp.write_part
+
+    def ingest_step(max_bytes):  # a chunk starts
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        return real_ingest(max_bytes)
+
+    def write_part(works, path, sections):  # ... and ends
+        with lock:
+            active[0] -= 1
+        return real_part(works, path, sections)
+
+    monkeypatch.setattr(fp, "ingest_step", ingest_step)
+    monkeypatch.setattr(fp, "write_part", write_part)
+    out = tmp_path / "output"
+    summary = fp.process_scrapes(input_dir=str(batch), output_dir=str(out), chunk_size=3)
+
+    assert peak[0] <= 2  # 8 chunks of 3, never more than two at once
+    assert summary["counts"] == {"ok": 20, "rejected": 4}
+    # more documents than ROWS_KEPT: the record keeps the rows that need attention only ...
+    assert sorted(r["status"] for r in summary["rows"]) == ["rejected"] * 4
+    # ... and _documents.jsonl has every document's row, once
+    rows = [json.loads(line) for line in (out / "_documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in rows) == sorted(p.stem for p in batch.glob("*.txt"))
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.count("<h2 id=") <= 3 and report.count("<tr") <= 1 + 6
+    assert "18 more documents are not listed here" in report
+    assert not (out / "_parts").exists()
+    assert len(list(out.glob("*.json"))) == 20 + 1  # the documents and _run.json
+    record = json.loads((out / "_run.json").read_text(encoding="utf-8"))
+    assert record["counts"] == summary["counts"] and len(record["rows"]) == 4
+
+
+def test_chunk_size_grows_with_the_batch():
+    from flows.pipeline import IN_FLIGHT, MAX_CHUNK, chunk_size_for
+
+    assert chunk_size_for(20) == 1 and chunk_size_for(21) == 50
+    assert chunk_size_for(100_000) == MAX_CHUNK
+    sizes = [chunk_size_for(n) for n in (1_000, 10_000, 50_000, 100_000, 1_000_000)]
+    assert sizes == sorted(sizes)
+    assert 100_000 / chunk_size_for(100_000) >= IN_FLIGHT * 10  # enough chunks to keep every slot busy
+    assert chunk_size_for(10, chunk_size=7) == 7

@@ -46,4 +46,4 @@ bench: setup-test
 
 clean:
 	rm -rf $(VENV) output/*.json output/*.txt output/_rejected output/_failed output/report.html output/_templates.sqlite* \
-	  output/_manifest.sqlite*
+	  output/_manifest.sqlite* output/_documents.jsonl output/_runs.jsonl output/_parts

@@ -78,3 +78,40 @@ def test_chunk_size_grows_with_the_batch():
     assert sizes == sorted(sizes)
     assert 100_000 / chunk_size_for(100_000) >= IN_FLIGHT * 10  # enough chunks to keep every slot busy
     assert chunk_size_for(10, chunk_size=7) == 7
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed_paths):
+    """SIGTERM (systemd, docker stop; Ctrl-C takes the same path) ends a run within seconds with
+    exit 130, its temporary Prefect API stopped; after SIGKILL the API server dies with the run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    inp, out = tmp_path / "input", tmp_path / "output"
+    inp.mkdir()
+    for copy in range(40):
+        for seed in seed_paths:
+            shutil.copy(seed, inp / f"{copy}-{seed.name}")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    run = subprocess.Popen([sys.executable, "-m", "vnclean.cli", "run", "-i", str(inp), "-o", str(out)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    started = time.monotonic()
+    while not any(out.glob("*.json")) and run.poll() is None and time.monotonic() - started < 180:
+        time.sleep(0.2)
+    assert run.poll() is None, run.stdout.read()
+    server = [c for c in psutil.Process(run.pid).children(recursive=True) if "uvicorn" in " ".join(c.cmdline())]
+    assert server  # the temporary API, a child of the run
+    sent = time.monotonic()
+    run.send_signal(getattr(signal, sig))
+    said = run.communicate(timeout=30)[0]
+    assert time.monotonic() - sent < 10
+    if sig == "SIGTERM":
+        assert run.returncode == 130
+        assert "vnclean interrupted" in said and "Traceback" not in said
+    gone, alive = psutil.wait_procs(server, timeout=10)
+    assert not alive

@@ -4,6 +4,8 @@ from __future__ import annotations
 import vnclean._env  # noqa: F401  (before anything imports Prefect)
 
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from vnclean import api
 
 app = typer.Typer(help="Clean scraped Vietnamese news and translate it to English offline.", no_args_is_help=True)
 model_app = typer.Typer(help="The vi→en translation model (Argos Translate package).", no_args_is_help=True)
@@ -24,6 +28,7 @@ EXIT_FAILED = 1  # a file rejected or failed, or a translation failed
 EXIT_USAGE = 2  # a usage or set-up error, or another run holds the output folder
 EXIT_WAITING = 3  # documents kept their stored English and wait for the model (nothing worse happened)
 EXIT_UNWRITABLE = 4  # the output folder is full or read-only: the run stopped, nothing partial written
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: finished chunks are kept, the next run does the rest
 
 
 @app.command()
@@ -103,7 +108,9 @@ def run(
             bar.update(job, advance=1, last=f"{doc_id} {status}")
 
         progress.subscribe(advance)
+        previous = signal.signal(signal.SIGTERM, _terminate)  # systemd, docker stop: as Ctrl-C
         try:
+            api.start_temporary_api()
             flow = with_runner(runner, dask_address)
             result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                           max_bytes=max_bytes, require_translation=require_translation, force=force,
@@ -111,7 +118,11 @@ def run(
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
             raise typer.Exit(EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            bar.stop()
+            _interrupted()
         finally:
+            signal.signal(signal.SIGTERM, previous)
             progress.unsubscribe(advance)
     if result.get("stopped"):
         _stopped(result["stopped"])
@@ -121,6 +132,22 @@ def run(
         raise typer.Exit(EXIT_FAILED)
     if counts.get("waiting"):
         raise typer.Exit(EXIT_WAITING)
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> None:
+    """Ctrl-C or SIGTERM: one line, Prefect's pending logs and events sent for a few seconds at
+    most, the temporary API stopped, and out at once (chunks still running are dropped: what
+    they had written is whole, and not in the manifest, so the next run does it again)."""
+    console.print("[yellow]vnclean interrupted: the documents of every finished chunk are written and recorded; "
+                  "run again to process the rest.[/yellow]", soft_wrap=True, highlight=False)
+    api.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _stopped(reason: str) -> None:

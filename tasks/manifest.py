@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tasks.ingest import path_key
-from tasks.write import Written, is_damaged, open_sqlite, set_aside, unwritable
+from tasks.write import Written, open_sqlite, recover_damaged
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS inputs (
@@ -83,14 +83,7 @@ class Manifest:
         try:
             return action()
         except sqlite3.Error as err:
-            if not is_damaged(err):
-                stop = unwritable(err)
-                if stop is not None:
-                    raise stop from err
-                raise
-            self.db.close()
-            set_aside(self.path, err)
-            self.db = open_sqlite(self.path, *SCHEMA)
+            self.db = recover_damaged(err, self.path, self.db, *SCHEMA)
             return action()
 
     def plan(self, paths: list[str], version: str, force: bool = False) -> Plan:

@@ -24,7 +24,7 @@ from tasks.argos import InstalledModel, find_model
 from tasks.ingest import vietnamese_ratio
 from tasks.models import Translation, Untranslated
 from tasks.sentences import split_sentences
-from tasks.write import is_damaged, open_sqlite, set_aside, unwritable
+from tasks.write import open_sqlite, recover_damaged
 
 T = TypeVar("T")
 
@@ -62,14 +62,7 @@ class TranslationMemory:
         try:
             return action()
         except sqlite3.Error as err:
-            if self.path is None or not is_damaged(err):
-                stop = unwritable(err)
-                if stop is not None:
-                    raise stop from err
-                raise
-            self._db.close()
-            set_aside(self.path, err)
-            self._db = open_sqlite(self.path, _MEMORY_SCHEMA)
+            self._db = recover_damaged(err, self.path, self._db, _MEMORY_SCHEMA)
             return action()
 
     def get_many(self, model: str, sources: list[str]) -> dict[str, list[str]]:

@@ -316,3 +316,17 @@ def checkpoint_sqlite(path: Path) -> None:
             db.close()
     except sqlite3.Error as err:
         logging.getLogger("vnclean").warning("could not checkpoint %s: %s", path, err)
+
+
+def recover_damaged(err: sqlite3.Error, path: Path | None, db: sqlite3.Connection, *schema: str) -> sqlite3.Connection:
+    """After ``err`` on ``db``: when it says the file at ``path`` is damaged, the file is set aside
+    and a new, empty database is returned; a full or read-only disk raises OutputUnwritable;
+    anything else is raised again."""
+    if path is None or not is_damaged(err):
+        stop = unwritable(err)
+        if stop is not None:
+            raise stop from err
+        raise err
+    db.close()
+    set_aside(path, err)
+    return open_sqlite(path, *schema)

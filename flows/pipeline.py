@@ -76,6 +76,7 @@ SMALL_BATCH = 20  # up to this many documents: one task run per document
 DEFAULT_CHUNK = 50  # above it: chunks of 50 documents, larger for large batches ...
 MAX_CHUNK = 500  # ... up to 500 (a batch of 100,000 is 200 task runs)
 CHUNKS_PER_SLOT = 50  # the batch is cut into about this many chunks per chunk in flight
+LEARN_SAMPLE = 2_000  # pages read to learn the site templates before a run's chunks start
 # Chunks in flight at once: the cores (two at least, so that one chunk's reading overlaps
 # another's translating). The runner's threads or workers never hold more.
 IN_FLIGHT = max(2, os.cpu_count() or 1)
@@ -94,6 +95,21 @@ def chunk_size_for(documents: int, chunk_size: int | None = None) -> int:
     if documents <= SMALL_BATCH:
         return 1
     return min(MAX_CHUNK, max(DEFAULT_CHUNK, math.ceil(documents / (IN_FLIGHT * CHUNKS_PER_SLOT))))
+
+
+def learn_sample(paths: list[str], size: int | None = None) -> list[str]:
+    """The pages the site templates are learned from before the chunks start: every page of a
+    batch up to ``LEARN_SAMPLE``, else that many spread evenly over it (a site's template is what
+    recurs on half its pages: a sample of 2,000 tells it as well as 100,000 would, and the first
+    documents are written within a minute instead of after a pass over the whole backlog).
+
+    >>> learn_sample([str(i) for i in range(10)], 4)
+    ['0', '3', '6', '9']
+    """
+    size = size or LEARN_SAMPLE
+    if len(paths) <= size:
+        return paths
+    return [paths[round(i * (len(paths) - 1) / (size - 1))] for i in range(size)]
 
 
 def chunk_label(ids: list[str]) -> str:
@@ -316,7 +332,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
                                 len(plan.skipped))
                 if plan.todo:
-                    learned = learn_templates_task(plan.todo, str(out), max_bytes)
+                    learned = learn_templates_task(learn_sample(plan.todo), str(out), max_bytes)
                     if isinstance(learned, Stopped):
                         raise OutputUnwritable(learned.reason)
                 collector = RunCollector(out)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -129,13 +129,20 @@ def append_line(path: Path, line: str) -> None:
 
 
 def to_json(model: BaseModel) -> str:
-    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+    """Pretty JSON, UTF-8 as is (pydantic's serialiser: the same bytes as ``json.dumps(...,
+    ensure_ascii=False, indent=2)``, several times faster)."""
+    return model.model_dump_json(indent=2) + "\n"
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(folder: str) -> Path:
+    return Path(folder).resolve()
 
 
 def safe_child(output_dir: Path, *parts: str) -> Path:
     """A path inside ``output_dir``; anything that would escape it is a programming error."""
     path = output_dir.joinpath(*parts).resolve()
-    if output_dir.resolve() not in path.parents:
+    if _resolved(str(output_dir)) not in path.parents:
         raise ValueError(f"refusing to write outside the output folder: {path}")
     return path
 
@@ -164,14 +171,15 @@ def write_document(doc: Document, output_dir: Path) -> list[Written]:
     A stale rejection or failure record for the same id is removed, and a stale ``.en.txt``
     too when this run could not translate.
     """
-    Document.model_validate(doc.model_dump())  # the contract holds, or this raises
+    document_json = to_json(doc)
+    Document.model_validate_json(document_json)  # what is written holds the contract, or this raises
     targets = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
     en = english_text(doc)
     en_path = safe_child(output_dir, f"{doc.id}.en.txt")
     if en is not None:
         targets.append((en_path, en))
     # the JSON last: its presence means the document is complete
-    targets.append((safe_child(output_dir, f"{doc.id}.json"), to_json(doc)))
+    targets.append((safe_child(output_dir, f"{doc.id}.json"), document_json))
     written = atomic_write_many(targets)
     if en is None:
         en_path.unlink(missing_ok=True)

@@ -12,6 +12,9 @@ sizes are what it is for.
 
     python benchmarks/scale.py                          # 1,000 and 10,000, threads, no model
     python benchmarks/scale.py --sizes 1000,100000 --model tiny --runner dask
+    python benchmarks/scale.py --sizes 2000 --processes 1,2     # threads vs two worker processes
+
+Peak RSS "tree" counts the worker processes and the temporary API server too.
 """
 from __future__ import annotations
 
@@ -39,9 +42,9 @@ def tree_rss(proc: psutil.Process) -> tuple[int, int]:
     return own, total
 
 
-def run_once(inp: Path, out: Path, runner: str, env: dict[str, str]) -> dict:
+def run_once(inp: Path, out: Path, runner: str, env: dict[str, str], processes: int = 1) -> dict:
     cmd = [sys.executable, "-m", "vnclean.cli", "run", "--input", str(inp), "--output", str(out),
-           "--runner", runner]
+           "--runner", runner, "--processes", str(processes)]
     started = time.perf_counter()
     first = None
     peak_own = peak_tree = 0
@@ -69,6 +72,7 @@ def main() -> None:
     ap.add_argument("--runner", default="threads", choices=["threads", "dask"])
     ap.add_argument("--model", default="none", choices=["none", "tiny"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--processes", default="1", help="comma-separated --processes values, each run side by side")
     ap.add_argument("--keep", action="store_true", help="keep the backlogs and outputs (printed at the end)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -83,22 +87,24 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "vnclean.cli", "model", "install", str(package)], env=env,
                        check=True, stdout=subprocess.DEVNULL)
     print(f"runner {args.runner}, model {args.model}, {os.cpu_count()} cores; work folder {work}")
-    print(f"{'documents':>10}{'seconds':>9}{'docs/s':>8}{'vs first':>9}{'peak RSS':>10}{'tree RSS':>10}"
+    print(f"{'processes':>10}{'documents':>10}{'seconds':>9}{'docs/s':>8}{'vs first':>9}{'peak RSS':>10}{'tree RSS':>10}"
           f"{'first out':>10}{'failed':>8}{'report':>10}{'exit':>6}")
     base = None
     for n in sizes:
-        inp, out = work / f"in-{n}", work / f"out-{n}"
+        inp = work / f"in-{n}"
         subprocess.run([sys.executable, str(ROOT / "scripts" / "make_backlog.py"), str(inp), "--docs", str(n),
                         "--seed", str(args.seed)], check=True, stdout=subprocess.DEVNULL)
-        r = run_once(inp, out, args.runner, env)
-        rate = r["written"] / r["seconds"]
-        base = base or rate
-        first = f"{r['first']:.0f} s" if r["first"] is not None else "-"
-        print(f"{n:>10,}{r['seconds']:>9.0f}{rate:>8.1f}{rate / base:>9.2f}{r['peak_own'] / 2**20:>8.0f}MB"
-              f"{r['peak_tree'] / 2**20:>8.0f}MB{first:>10}{r['failed']:>8}{r['report'] / 2**20:>8.1f}MB{r['exit']:>6}",
-              flush=True)
-        if r["exit"] not in (0, 1):
-            print(r["tail"])
+        for processes in [int(p) for p in args.processes.split(",")]:
+            out = work / f"out-{n}-{processes}"
+            r = run_once(inp, out, args.runner, env, processes)
+            rate = r["written"] / r["seconds"]
+            base = base or rate
+            first = f"{r['first']:.0f} s" if r["first"] is not None else "-"
+            print(f"{processes:>10}{n:>10,}{r['seconds']:>9.0f}{rate:>8.1f}{rate / base:>9.2f}"
+                  f"{r['peak_own'] / 2**20:>8.0f}MB{r['peak_tree'] / 2**20:>8.0f}MB{first:>10}{r['failed']:>8}"
+                  f"{r['report'] / 2**20:>8.1f}MB{r['exit']:>6}", flush=True)
+            if r["exit"] not in (0, 1):
+                print(r["tail"])
     if not args.keep:
         import shutil
 

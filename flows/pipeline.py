@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
 
+import contextlib
 import functools
 import json
 import math
+import multiprocessing
 import os
 import time
 import traceback
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -208,13 +211,13 @@ def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEF
     return pages
 
 
-@task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
-@_stops_cleanly
-def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
-               allow_downgrade: bool, sections: bool) -> ChunkResult:
+def run_chunk(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
+              allow_downgrade: bool, sections: bool) -> tuple[ChunkResult, dict[int, list[str]]]:
     """The five stages over one chunk, its documents written and recorded in the manifest at once
-    (a killed run resumes after the chunks it recorded). An error outside the per-document
-    isolation (a bug) fails the chunk's documents at that stage; the chunk is still recorded."""
+    (a killed run resumes after the chunks it recorded); returns the chunk's counts and its log
+    lines by level. An error outside the per-document isolation (a bug) fails the chunk's
+    documents at that stage; the chunk is still recorded. A plain function: it runs in the task's
+    thread, or in a worker process with ``--processes``."""
     out = Path(output_dir)
     works = new_works(paths, ids)
     log = _Lines()
@@ -246,8 +249,45 @@ def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: st
         _describe(stage, works, log)
     write_setaside(works, out)
     commit_chunk(works, out / MANIFEST_FILE, version)
+    return write_part(works, out / PARTS_DIR / f"{label}.jsonl", sections), log.lines
+
+
+_POOL: ProcessPoolExecutor | None = None  # worker processes of a run with --processes > 1
+
+
+def _worker_init(threads: str) -> None:
+    os.environ["VNCLEAN_TRANSLATE_THREADS"] = threads  # each process's share of the cores for its model
+
+
+@task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
+@_stops_cleanly
+def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
+               allow_downgrade: bool, sections: bool) -> ChunkResult:
+    """One chunk (:func:`run_chunk`), in this thread or in a worker process; its log sent as one
+    record per level."""
+    args = (paths, ids, label, output_dir, max_bytes, version, allow_downgrade, sections)
+    result, lines = _POOL.submit(run_chunk, *args).result() if _POOL is not None else run_chunk(*args)
+    log = _Lines()
+    log.lines = lines
     log.send()
-    return write_part(works, out / PARTS_DIR / f"{label}.jsonl", sections)
+    return result
+
+
+@contextlib.contextmanager
+def _processes(count: int):
+    """A pool of ``count`` worker processes for the chunks (none for 1: the task's own thread)."""
+    global _POOL
+    if count <= 1:
+        yield
+        return
+    threads = os.environ.get("VNCLEAN_TRANSLATE_THREADS") or str(max(1, (os.cpu_count() or 1) // count))
+    _POOL = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_worker_init, initargs=(threads,))
+    try:
+        yield
+    finally:
+        pool, _POOL = _POOL, None
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def summary_markdown(summary: RunSummary) -> str:
@@ -298,11 +338,13 @@ def _flow_run_name() -> str:
 @flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
-                    force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False) -> dict:
+                    force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False,
+                    processes: int = 1) -> dict:
     """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
-    stops the run: the summary's ``stopped`` says so, and nothing partial is left."""
+    stops the run: the summary's ``stopped`` says so, and nothing partial is left. ``processes``
+    > 1 runs the chunks in that many worker processes (each with its own model replica)."""
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
@@ -338,7 +380,9 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                 collector = RunCollector(out)
                 try:
                     try:
-                        _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade, collector)
+                        with _processes(processes):
+                            _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
+                                        collector, in_flight=max(IN_FLIGHT, processes))
                     finally:
                         checkpoint_sqlite(out / MEMORY_FILE)
                     summary.seconds = round(time.perf_counter() - started, 2)
@@ -421,7 +465,7 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
 
 
 def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None, max_bytes: int,
-                version: str, allow_downgrade: bool, collector: RunCollector) -> None:
+                version: str, allow_downgrade: bool, collector: RunCollector, in_flight: int = 0) -> None:
     """Run the chunks, at most ``IN_FLIGHT`` at a time: the next is submitted when the oldest has
     ended, and each one's documents are then on disk and in the manifest. A chunk whose task run
     crashed outright (a lost worker) has its documents recorded as failed; the other chunks go
@@ -456,7 +500,7 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
     for i in range(0, len(files), size):
         if stop is not None:
             break  # nothing more is written; the next run does the rest
-        while len(pending) >= IN_FLIGHT:
+        while len(pending) >= (in_flight or IN_FLIGHT):
             finish(*pending.popleft())
         chunk = files[i:i + size]
         label = chunk_label([ids[p] for p in chunk])

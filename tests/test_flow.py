@@ -67,17 +67,21 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
     assert acceptance(out, input_copy).returncode == 0
 
 
-def test_dask_runner_writes_the_same_bytes(prefect_api, input_copy, tmp_path, tiny_model):
+def test_dask_runner_and_worker_processes_write_the_same_bytes(prefect_api, input_copy, tmp_path, tiny_model):
     from flows.pipeline import with_runner
 
-    threads_out, dask_out = tmp_path / "threads", tmp_path / "dask"
+    threads_out, dask_out, processes_out = tmp_path / "threads", tmp_path / "dask", tmp_path / "processes"
     run_flow(input_copy, threads_out)
     summary = with_runner("dask", workers=2)(input_dir=str(input_copy), output_dir=str(dask_out))
     assert [r["status"] for r in summary["rows"]] == ["ok"] * 5
+    summary = run_flow(input_copy, processes_out, processes=2)  # the chunks in two worker processes
+    assert [r["status"] for r in summary["rows"]] == ["ok"] * 5
     names = sorted(p.name for p in threads_out.glob("0*"))
-    assert names == sorted(p.name for p in dask_out.glob("0*")) and len(names) == 15
-    for name in names:
-        assert filecmp.cmp(threads_out / name, dask_out / name, shallow=False), name
+    assert len(names) == 15
+    for other in (dask_out, processes_out):
+        assert names == sorted(p.name for p in other.glob("0*"))
+        for name in names:
+            assert filecmp.cmp(threads_out / name, other / name, shallow=False), (other.name, name)
 
 
 def test_a_broken_model_leaves_the_vietnamese_written_and_is_retried(prefect_api, input_copy, tmp_path, tiny_model):

@@ -35,7 +35,8 @@ EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: finished chunks are kept, the next 
 def run(
     input: Annotated[Path, typer.Option("--input", "-i", help="folder of scrapes: *.txt, *.md, *.html")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
-    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, else 50)")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
+    processes: Annotated[int, typer.Option(help="worker processes for the chunks (default 1: threads of this process; on idle cores, the cores)")] = 1,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
@@ -114,7 +115,7 @@ def run(
             flow = with_runner(runner, dask_address)
             result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                           max_bytes=max_bytes, require_translation=require_translation, force=force,
-                          allow_downgrade=allow_downgrade)
+                          allow_downgrade=allow_downgrade, processes=processes)
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
             raise typer.Exit(EXIT_USAGE) from None

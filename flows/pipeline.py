@@ -21,6 +21,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import time
 import traceback
 from collections import deque
@@ -257,6 +258,14 @@ _POOL: ProcessPoolExecutor | None = None  # worker processes of a run with --pro
 
 def _worker_init(threads: str) -> None:
     os.environ["VNCLEAN_TRANSLATE_THREADS"] = threads  # each process's share of the cores for its model
+    if sys.platform == "linux":  # a worker dies with the run, also when the run is killed
+        from vnclean.api import _die_with_parent
+
+        _die_with_parent()
+
+
+def _worker_pid(_: int) -> int:
+    return os.getpid()
 
 
 @task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
@@ -283,6 +292,9 @@ def _processes(count: int):
     threads = os.environ.get("VNCLEAN_TRANSLATE_THREADS") or str(max(1, (os.cpu_count() or 1) // count))
     _POOL = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=_worker_init, initargs=(threads,))
+    # start every worker now, from the flow's thread (a worker's parent-death signal follows the
+    # thread that started it, and task threads come and go)
+    list(_POOL.map(_worker_pid, range(count)))
     try:
         yield
     finally:

@@ -173,14 +173,14 @@ _CREDIT_LINE = (
 )
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
-_PHOTO_CREDIT = r"\((?:Ảnh|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Ảnh chụp màn hình|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)"
+_PHOTO_CREDIT = r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)"
 _FUSED_CAPTION = re.compile(rf"^(?P<caption>.{{8,600}}?{_PHOTO_CREDIT})\s+(?P<rest>\S.*)$")
 _CAPTION_ONLY = re.compile(
     rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
-    r"|\((?:Ảnh|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN)
+    r"|\((?:Ảnh|Hình|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN), (Hình từ Internet)
     r"|\s[-–—]\s*(?:Ảnh|Nguồn|Photo)\s*:\s*[^.()]{1,60}"  # - Ảnh: Bộ Công an
     r"|\.\s*(?:AFP|Reuters|AP|EPA|TTXVN|Getty Images|Xinhua)"  # ... 3/12/2015. AFP
-    r")|Ảnh minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
+    r")|(?:Ảnh|Hình) minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
 _GENERIC_PREFIX = re.compile(
     r"^(?:[A-Z][A-Za-z]{1,20}(?:\.[A-Za-z]{2,4}){1,2}|\([A-ZĐ][^()]{1,25}\))\s*[-–—]\s*(?=\S)")

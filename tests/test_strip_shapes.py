@@ -234,3 +234,11 @@ def test_a_page_in_english_keeps_its_text():
     assert s.title == "Storm Yagi hits northern Vietnam"
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == body
     assert {r.text for r in s.removed} >= {"Home", "World", "Business", "Sign in"}
+
+
+@pytest.mark.parametrize("credit", ["(Hình từ Internet)", "(Ảnh: Minh Anh)", "(Hình minh họa)"])
+def test_a_caption_is_told_by_its_photo_credit(credit):
+    caption = f"Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9 {credit}"
+    s = strip_boilerplate("\n\n".join([TITLE, BODY[0], caption, BODY[1], BODY[2]]))
+    assert s.captions == [caption]
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY

@@ -45,6 +45,8 @@ def run(
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="say what a run would process, and stop")] = False,
+    fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end the Prefect flow run Failed when "
+                                                   "files were rejected (default: Completed, with a message)")] = False,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
     # The run logs always go to the Prefect API (the UI); the terminal shows warnings only,
@@ -96,6 +98,7 @@ def run(
         # recording the last task-run events; its history is discarded anyway, so its complaints
         # about that are not shown (run against `prefect server start` to keep the history).
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    from flows.outcome import RunFailed
     from flows.pipeline import with_runner
     from tasks.write import OutputLocked
     from vnclean import progress
@@ -112,9 +115,12 @@ def run(
         try:
             api.start_temporary_api()
             flow = with_runner(runner, dask_address)
-            result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
-                          max_bytes=max_bytes, require_translation=require_translation, force=force,
-                          allow_downgrade=allow_downgrade)
+            try:
+                result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
+                              max_bytes=max_bytes, require_translation=require_translation, force=force,
+                              allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected)
+            except RunFailed as failed:  # the flow run ended Failed; everything is written
+                result = failed.summary
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
             raise typer.Exit(EXIT_USAGE) from None

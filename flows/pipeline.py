@@ -293,7 +293,9 @@ def _flow_run_name() -> str:
 
     params = flow_run.parameters or {}
     folder = Path(str(params.get("input_dir", "input"))).name or "input"
-    return f"{folder}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+    # the run id's last (random) characters: two runs started in the same second differ
+    unique = str(flow_run.id or "").replace("-", "")[-6:]
+    return f"{folder}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{unique}"
 
 
 @flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)

@@ -169,3 +169,28 @@ def test_hostile_names_all_become_documents_and_the_next_run_skips_them(prefect_
     moved = {json.loads((out / f"{r['id']}.json").read_text(encoding="utf-8"))["source"]["path"].split("/")[-1]: r["id"]
              for r in third["rows"]}
     assert moved["story.md.txt"] == "story.md" and moved["story.md"].startswith("story.md-")
+
+
+def test_two_runs_in_the_same_second_get_different_names(prefect_api, tmp_path, monkeypatch):
+    import asyncio
+    from datetime import datetime, timezone
+
+    import flows.pipeline
+    from prefect.client.orchestration import get_client
+
+    class Frozen(datetime):  # both runs start in the same second
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+    monkeypatch.setattr(flows.pipeline, "datetime", Frozen)
+    (tmp_path / "scrapes").mkdir()
+    states = [run_state(tmp_path / "scrapes", tmp_path / "output") for _ in range(2)]
+
+    async def names():
+        async with get_client() as client:
+            return [(await client.read_flow_run(s.state_details.flow_run_id)).name for s in states]
+
+    first, second = asyncio.run(names())
+    assert first.startswith("scrapes-20250301-120000-") and second.startswith("scrapes-20250301-120000-")
+    assert first != second

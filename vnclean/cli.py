@@ -6,6 +6,7 @@ import vnclean._env  # noqa: F401  (before anything imports Prefect)
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -52,12 +53,15 @@ def run(
     # The run logs always go to the Prefect API (the UI); the terminal shows warnings only,
     # under the progress bar, unless --verbose.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
-    from tasks.argos import find_model
-    from tasks.translate import MISSING_MODEL
-
     if not input.is_dir():
         console.print(f"[red]input folder {input} {'is not a folder' if input.exists() else 'does not exist'}[/red]")
         raise typer.Exit(2)
+    _check_setup(input, output, runner)  # set-up errors: one line each, within a second, before Prefect
+    if not dry_run:
+        _check_output(output)
+    from tasks.argos import find_model
+    from tasks.translate import MISSING_MODEL
+
     if require_translation and find_model() is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
@@ -138,6 +142,44 @@ def run(
         raise typer.Exit(EXIT_FAILED)
     if counts.get("waiting"):
         raise typer.Exit(EXIT_WAITING)
+
+
+RUNNERS = ("threads", "dask")
+
+
+def _fail_setup(message: str) -> None:
+    """A set-up error: one line, exit 2, before Prefect starts."""
+    console.print(f"[red]vnclean: {escape(message)}[/red]", soft_wrap=True, highlight=False)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _check_setup(input: Path, output: Path, runner: str) -> None:
+    """What can be told from the command line and the paths alone (no file written)."""
+    if runner not in RUNNERS:
+        _fail_setup(f"unknown --runner {runner!r}: threads or dask")
+    if output.exists() and not output.is_dir():
+        _fail_setup(f"--output {output} is a file, not a folder")
+    if not os.access(input, os.R_OK | os.X_OK):
+        _fail_setup(f"input folder {input} cannot be read (permission denied)")
+
+
+def _check_output(output: Path) -> None:
+    """Before Prefect starts: the output folder can be created and written (else one line, exit 4,
+    as for a folder that becomes full or read-only during a run), and no other run holds it (exit 2)."""
+    from tasks.write import OutputLocked, OutputUnwritable, output_lock, unwritable
+
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output, prefix=".vnclean-probe."):
+            pass
+        with output_lock(output):
+            pass
+    except OutputLocked as err:
+        _fail_setup(str(err))
+    except (OSError, OutputUnwritable) as err:
+        if unwritable(err) is None:
+            _fail_setup(f"cannot use --output {output}: {err}")
+        _stopped(f"cannot write ({output}): {getattr(err, 'strerror', None) or err}")
 
 
 def _terminate(signum, frame) -> None:

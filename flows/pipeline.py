@@ -497,3 +497,9 @@ def with_runner(runner: str = "threads", dask_address: str | None = None, worker
                                                      "processes": True, "dashboard_address": None,
                                                      "env": {"VNCLEAN_TRANSLATE_THREADS": threads}})
     return process_scrapes.with_options(task_runner=task_runner)
+
+
+# `vnclean serve --runner dask`: the served runs load this module in processes of their own, so the
+# task runner comes from the environment the serving process set.
+if os.environ.get("VNCLEAN_RUNNER", "threads") != "threads":
+    process_scrapes = with_runner(os.environ["VNCLEAN_RUNNER"], os.environ.get("VNCLEAN_DASK_ADDRESS"))

@@ -193,3 +193,55 @@ def test_a_run_with_a_failed_document_ends_failed_and_the_automation_calls_the_w
     time.sleep(3)  # the automation had 45 s for the first run's calls; a Completed run makes none
     assert len(hooks.of("vnclean.run.finished")) == 1
     hooks.server.shutdown()
+
+
+def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedule(prefect_server, input_copy,
+                                                                                  tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url, server_env = prefect_server
+    env = {**server_env, "PREFECT_API_URL": url}
+    log = open(tmp_path / "serve.log", "w")
+    served = subprocess.Popen([str(BIN / "vnclean"), "serve", "-i", str(input_copy), "-o", str(tmp_path / "out"),
+                               "--cron", "0 3 * * *", "--timezone", "Asia/Ho_Chi_Minh", "--name", "options-test",
+                               "--chunk-size", "7", "--require-translation", "--fail-on-rejected"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    async def deployment():
+        async with get_client() as client:
+            try:
+                return await client.read_deployment_by_name("vnclean/options-test")
+            except Exception:  # noqa: BLE001 - not there yet
+                return None
+
+    def read():
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            return asyncio.run(deployment())
+
+    try:
+        made = wait_for(lambda: read() if "polling for" in (tmp_path / "serve.log").read_text() or read() else None,
+                        90, "the served deployment")
+        assert made.parameters == {"input_dir": str(input_copy.resolve()), "output_dir": str((tmp_path / "out").resolve()),
+                                   "chunk_size": 7, "require_translation": True, "fail_on_rejected": True}
+        (schedule,) = made.schedules
+        assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Asia/Ho_Chi_Minh")
+        assert schedule.active and not made.paused
+        served.send_signal(signal.SIGTERM)  # systemd, docker stop
+        assert served.wait(30) == 0
+    finally:
+        stop(served)
+        log.close()
+    said = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in said and "its schedule is paused" in said, said[-3000:]
+    assert read().paused
+
+
+def test_served_runs_use_the_runner_serve_was_given():
+    """`serve --runner dask` sets VNCLEAN_RUNNER; a served run's process loads the flow with it."""
+    code = "import flows.pipeline as p; print(type(p.process_scrapes.task_runner).__name__)"
+    root = Path(__file__).parents[1]
+    for runner, expected in (("dask", "DaskTaskRunner"), ("threads", "ThreadPoolTaskRunner")):
+        done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "VNCLEAN_RUNNER": runner, "PYTHONPATH": str(root)})
+        assert done.stdout.strip() == expected, done.stderr[-2000:]

@@ -208,27 +208,72 @@ def _stopped(reason: str) -> None:
 def serve(
     input: Annotated[Path, typer.Option("--input", "-i", help="folder watched for new scrapes")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("output"),
-    cron: Annotated[str, typer.Option(help="when to run (cron, server time zone UTC unless set)")] = "*/15 * * * *",
+    cron: Annotated[str, typer.Option(help="when to run (cron, in --timezone)")] = "*/15 * * * *",
+    timezone: Annotated[str, typer.Option(help="IANA time zone of --cron, e.g. Asia/Ho_Chi_Minh")] = "UTC",
     interval: Annotated[Optional[int], typer.Option(help="run every N seconds instead of the cron")] = None,
     name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
+    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (as for run)")] = None,
+    require_translation: Annotated[bool, typer.Option(help="fail runs when no vi→en model is installed")] = False,
+    fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end runs Failed when files "
+                                                   "were rejected")] = False,
+    runner: Annotated[str, typer.Option(help="task runner of each run: threads, or dask")] = "threads",
+    dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
 ) -> None:
     """Serve the flow as a scheduled Prefect deployment: each run processes new or changed scrapes.
 
     Needs a Prefect API (a schedule cannot live on the temporary one): `prefect server start`, or
-    Prefect Cloud, with PREFECT_API_URL pointing at it. Stop with Ctrl-C (pauses the schedule).
+    Prefect Cloud, with PREFECT_API_URL pointing at it. Ctrl-C or SIGTERM stops serving and pauses
+    the schedule.
     """
     if not os.environ.get("PREFECT_API_URL"):
         console.print("[red]Scheduling needs a Prefect server. Start one with `prefect server start` and run "
                       "`PREFECT_API_URL=http://127.0.0.1:4200/api vnclean serve ...` (or point PREFECT_API_URL "
                       "at Prefect Cloud).[/red]")
         raise typer.Exit(2)
+    if runner not in RUNNERS:
+        _fail_setup(f"unknown --runner {runner!r}: threads or dask")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(timezone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        _fail_setup(f"unknown --timezone {timezone!r}: an IANA name such as Asia/Ho_Chi_Minh or UTC")
+    # The served runs are processes that load flows/pipeline.py again: they read the runner here.
+    os.environ["VNCLEAN_RUNNER"] = runner
+    if dask_address:
+        os.environ["VNCLEAN_DASK_ADDRESS"] = dask_address
+    import asyncio
+
+    from prefect.runner import Runner
+    from prefect.schedules import Cron, Interval
+
     from flows.pipeline import process_scrapes
 
-    parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve())}
-    schedule = {"interval": interval} if interval else {"cron": cron}
-    console.print(f"Serving deployment vnclean/{name} ({schedule}) over {parameters['input_dir']} "
-                  f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C stops.")
-    process_scrapes.serve(name=name, parameters=parameters, **schedule)
+    parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve()), "chunk_size": chunk_size,
+                  "require_translation": require_translation, "fail_on_rejected": fail_on_rejected}
+    schedule = Interval(interval) if interval else Cron(cron, timezone=timezone)
+    when = f"every {interval} s" if interval else f"cron {cron!r} ({timezone})"
+    console.print(f"Serving deployment vnclean/{name} ({when}, {runner}) over {parameters['input_dir']} "
+                  f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C or SIGTERM stops.",
+                  soft_wrap=True, highlight=False, markup=False)
+    served = Runner(name=name, pause_on_shutdown=True)
+    # SIGTERM (systemd, docker stop) as Ctrl-C: the runner stops and pauses the schedule
+    served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)
+    deployment_id = served.add_flow(process_scrapes, name=name, schedule=schedule, parameters=parameters)
+    try:
+        asyncio.run(served.start())
+    except KeyboardInterrupt:
+        pass
+    # the runner's own pause is skipped when its loop is cancelled: pause the schedule here
+    from prefect.client.orchestration import get_client
+
+    async def pause() -> None:
+        async with get_client() as client:
+            await client.pause_deployment(deployment_id)
+
+    asyncio.run(pause())
+    console.print(f"Stopped serving vnclean/{name}; its schedule is paused.", soft_wrap=True, highlight=False,
+                  markup=False)
 
 
 def _plan(files: list[Path], output: Path, force: bool = False):

@@ -34,6 +34,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.outcome import final_state
 from tasks.argos import find_model
 from tasks.escape import md_link, md_text
 from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
@@ -344,19 +345,27 @@ def _flow_run_name() -> str:
 
     params = flow_run.parameters or {}
     folder = Path(str(params.get("input_dir", "input"))).name or "input"
-    return f"{folder}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+    # the run id's last (random) characters: two runs started in the same second differ
+    unique = str(flow_run.id or "").replace("-", "")[-6:]
+    return f"{folder}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{unique}"
 
 
 @flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
                     force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False,
-                    processes: int = 1) -> dict:
+                    fail_on_rejected: bool = False, processes: int = 1) -> dict:
     """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
     stops the run: the summary's ``stopped`` says so, and nothing partial is left. ``processes``
-    > 1 runs the chunks in that many worker processes (each with its own model replica)."""
+    > 1 runs the chunks in that many worker processes (each with its own model replica).
+
+    The run ends Failed when documents failed (or were written without English, or the run
+    stopped), once everything is written; rejected files alone end it Completed with a message,
+    or Failed with ``fail_on_rejected`` (``flows.outcome``: the state, and the events
+    ``vnclean.run.finished`` and ``vnclean.document.failed``). Returns the summary; a direct
+    call of a run that ended Failed raises ``flows.outcome.RunFailed`` carrying it."""
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
@@ -418,7 +427,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         summary.stopped = f"{stop}. Nothing partial was written; the next run with space finishes the work"
         summary.seconds = round(time.perf_counter() - started, 2)
         logger.error("stopped: %s", summary.stopped)
-        return asdict(summary)
+        return final_state(summary, fail_on_rejected)
     if summary.processed:  # an empty run publishes nothing: the last run's artifacts stay the latest
         _publish(summary)
         from tasks.report import review_markdown_of
@@ -433,7 +442,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                 summary.changed, summary.outdated, summary.retried, summary.damaged, summary.skipped,
                 summary.count("ok"), summary.count("waiting"), summary.count("rejected"), summary.count("failed"),
                 summary.seconds)
-    return asdict(summary)
+    return final_state(summary, fail_on_rejected)
 
 
 def _write_report(manifest: Manifest, collector: RunCollector, sections: list[str], out: Path, max_bytes: int,
@@ -543,3 +552,9 @@ def with_runner(runner: str = "threads", dask_address: str | None = None, worker
                                                      "processes": True, "dashboard_address": None,
                                                      "env": {"VNCLEAN_TRANSLATE_THREADS": threads}})
     return process_scrapes.with_options(task_runner=task_runner)
+
+
+# `vnclean serve --runner dask`: the served runs load this module in processes of their own, so the
+# task runner comes from the environment the serving process set.
+if os.environ.get("VNCLEAN_RUNNER", "threads") != "threads":
+    process_scrapes = with_runner(os.environ["VNCLEAN_RUNNER"], os.environ.get("VNCLEAN_DASK_ADDRESS"))  # noqa: F811

@@ -8,8 +8,8 @@ import functools
 import hashlib
 import logging
 import os
+import secrets
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,9 +51,18 @@ def unwritable(err: BaseException | None) -> OutputUnwritable | None:
 
 
 def _write_temp(path: Path, payload: bytes) -> str:
-    """``payload`` in a temp file beside ``path`` (flushed to disk); its name."""
+    """``payload`` in a temp file beside ``path`` (flushed to disk); its name. Created with mode
+    0666 less the umask (0644 by default), as any other file, not mkstemp's 0600: the renamed
+    file keeps it, so a web server or a colleague can read the outputs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -109,7 +118,7 @@ def append_line(path: Path, line: str) -> None:
     """Append one line whole, or nothing: a full disk leaves the file as it was."""
     payload = line.encode("utf-8")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
             size = os.fstat(fd).st_size
             try:

@@ -14,10 +14,27 @@ CHECK = ROOT / "tests" / "acceptance" / "check.py"
 pytestmark = pytest.mark.slow
 
 
-def run_flow(input_dir: Path, output_dir: Path, **kwargs) -> dict:
+def run_state(input_dir: Path, output_dir: Path, **kwargs):
+    """The flow run's final state."""
     from flows.pipeline import process_scrapes
 
-    return process_scrapes(input_dir=str(input_dir), output_dir=str(output_dir), **kwargs)
+    return process_scrapes(input_dir=str(input_dir), output_dir=str(output_dir), return_state=True, **kwargs)
+
+
+def summary_of(state) -> dict:
+    """The run's summary, whether it ended Completed or Failed (anything else is raised)."""
+    from flows.outcome import RunFailed
+
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, RunFailed):
+        return data.summary
+    if isinstance(data, BaseException):
+        raise data
+    return data
+
+
+def run_flow(input_dir: Path, output_dir: Path, **kwargs) -> dict:
+    return summary_of(run_state(input_dir, output_dir, **kwargs))
 
 
 def acceptance(output_dir: Path, input_dir: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -58,13 +75,20 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
     (input_copy / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     (input_copy / "folder.txt").mkdir()
     out = tmp_path / "output"
-    summary = run_flow(input_copy, out)
+    state = run_state(input_copy, out)
+    # rejected files alone: Completed, with a message; Failed when asked for
+    assert state.is_completed() and state.message == ("3 of 8 files rejected (see _rejected/); "
+                                                      "fail_on_rejected makes this Failed")
+    summary = summary_of(state)
     status = {r["id"]: r["status"] for r in summary["rows"]}
     assert status == {**{p.stem: "ok" for p in input_copy.glob("0*.txt")},
                       "empty": "rejected", "photo": "rejected", "folder": "rejected"}
     reasons = {p.stem: json.loads(p.read_text())["reason"] for p in (out / "_rejected").glob("*.json")}
     assert reasons == {"empty": "empty", "photo": "binary", "folder": "not_a_file"}
     assert acceptance(out, input_copy).returncode == 0
+    strict = run_state(input_copy, out, force=True, fail_on_rejected=True)
+    assert strict.is_failed() and strict.message == "3 of 8 files rejected (see _rejected/)"
+    assert summary_of(strict)["counts"] == {"ok": 5, "rejected": 3}
 
 
 def test_dask_runner_and_worker_processes_write_the_same_bytes(prefect_api, input_copy, tmp_path, tiny_model):
@@ -88,7 +112,10 @@ def test_a_broken_model_leaves_the_vietnamese_written_and_is_retried(prefect_api
     good = (tiny_model.path / "model" / "model.bin").read_bytes()
     (tiny_model.path / "model" / "model.bin").write_bytes(b"not a model")  # a partly copied package
     out = tmp_path / "output"
-    first = run_flow(input_copy, out)
+    state = run_state(input_copy, out)
+    assert state.is_failed() and state.message == ("5 of 5 documents written without English: "
+                                                   "translation failed")
+    first = summary_of(state)
     assert [(r["status"], r["translation"]) for r in first["rows"]] == [("ok", "failed")] * 5
     assert all("could not be loaded" in r["reason"] for r in first["rows"])
     doc = json.loads((out / "000_63c0ffbfaf89c8e9.json").read_text(encoding="utf-8"))
@@ -107,7 +134,12 @@ def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_cop
 
     monkeypatch.setattr(flows.pipeline, "translate_step", bug)
     out = tmp_path / "output"
-    summary = run_flow(input_copy, out)
+    from flows.outcome import RunFailed
+    from flows.pipeline import process_scrapes
+
+    with pytest.raises(RunFailed, match="^5 of 5 documents failed") as failed:  # a direct call raises
+        process_scrapes(input_dir=str(input_copy), output_dir=str(out))
+    summary = failed.value.summary
     assert [r["status"] for r in summary["rows"]] == ["failed"] * 5
     failed = {p.stem: json.loads(p.read_text()) for p in (out / "_failed").glob("*.json")}
     assert sorted(failed) == sorted(p.stem for p in input_copy.glob("*.txt"))
@@ -141,3 +173,28 @@ def test_hostile_names_all_become_documents_and_the_next_run_skips_them(prefect_
     moved = {json.loads((out / f"{r['id']}.json").read_text(encoding="utf-8"))["source"]["path"].split("/")[-1]: r["id"]
              for r in third["rows"]}
     assert moved["story.md.txt"] == "story.md" and moved["story.md"].startswith("story.md-")
+
+
+def test_two_runs_in_the_same_second_get_different_names(prefect_api, tmp_path, monkeypatch):
+    import asyncio
+    from datetime import datetime, timezone
+
+    import flows.pipeline
+    from prefect.client.orchestration import get_client
+
+    class Frozen(datetime):  # both runs start in the same second
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+    monkeypatch.setattr(flows.pipeline, "datetime", Frozen)
+    (tmp_path / "scrapes").mkdir()
+    states = [run_state(tmp_path / "scrapes", tmp_path / "output") for _ in range(2)]
+
+    async def names():
+        async with get_client() as client:
+            return [(await client.read_flow_run(s.state_details.flow_run_id)).name for s in states]
+
+    first, second = asyncio.run(names())
+    assert first.startswith("scrapes-20250301-120000-") and second.startswith("scrapes-20250301-120000-")
+    assert first != second

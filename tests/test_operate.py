@@ -154,3 +154,31 @@ def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_pat
     said = " ".join(result.output.split())
     assert "0 new, 0 changed, 2 done by another pipeline version or model" in said and "3 unchanged" in said
     assert "would process 2" in said and files[3].name in said and files[0].name not in said
+
+
+def setup_error(monkeypatch, *args: str):
+    """``vnclean run`` with ``args``; the flow module may not be imported (Prefect must not start)."""
+    from typer.testing import CliRunner
+
+    from vnclean.cli import app
+
+    monkeypatch.setitem(sys.modules, "flows.pipeline", None)
+    return CliRunner().invoke(app, ["run", *args])
+
+
+def test_set_up_errors_are_one_line_and_exit_2_before_prefect_starts(input_copy, tmp_path, monkeypatch):
+    # before: each started Prefect first (38-45 s), a traceback of up to 182 lines, exit 1 (lock: 2)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    cases = {
+        ("-o", str(tmp_path / "a-file")): f"vnclean: --output {tmp_path / 'a-file'} is a file, not a folder",
+        ("-o", str(tmp_path / "out"), "--runner", "spark"): "vnclean: unknown --runner 'spark': threads or dask",
+    }
+    for args, said in cases.items():
+        result = setup_error(monkeypatch, "-i", str(input_copy), *args)
+        assert (result.exit_code, result.output.strip()) == (2, said)
+    held = tmp_path / "held"
+    with output_lock(held):  # another run writes there
+        result = setup_error(monkeypatch, "-i", str(input_copy), "-o", str(held))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith(f"vnclean: {held} is being written by another vnclean run (pid {os.getpid()})")
+    assert not (tmp_path / "out").exists() and not list(held.glob("*.json"))

@@ -355,6 +355,15 @@ def test_a_read_only_output_folder_stops_the_run_with_one_line(prefect_api, inpu
     assert result.exit_code == 0 and len(list(out.glob("0*.json"))) == 5, result.output
 
 
+def test_a_read_only_output_folder_is_found_before_prefect_starts(input_copy, small_tmpfs, monkeypatch):
+    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # importing the flow would fail the test
+    remount(small_tmpfs, "ro")
+    for out in (small_tmpfs, small_tmpfs / "new-folder"):
+        result = cli("-i", str(input_copy), "-o", str(out))
+        assert (result.exit_code, result.output.strip()) == (
+            4, f"vnclean stopped: cannot write ({out}): Read-only file system.")
+
+
 def test_writes_are_whole_or_absent_on_a_full_disk(small_tmpfs):
     out = small_tmpfs
     old = out / "doc.json"

@@ -61,3 +61,22 @@ def test_a_crash_in_one_document_does_not_stop_the_chunk(seed_paths, tmp_path, m
     assert [(w.id, w.failed.stage) for w in failed] == [(seed_paths[0].stem, "repair")]
     assert "boom" in json.loads((tmp_path / "_failed" / f"{seed_paths[0].stem}.json").read_text())["error"]
     assert sum(1 for w in works if w.document) == len(seed_paths) - 1
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_output_files_get_their_mode_from_the_umask(seed_paths, tmp_path, argos_dir, umask):
+    import os
+    import stat
+
+    from tasks.write import append_line
+
+    previous = os.umask(umask)
+    try:
+        process_chunk(seed_paths[:1] + [str(tmp_path / "missing.txt")], tmp_path / "out", translator=None)
+        append_line(tmp_path / "out" / "_runs.jsonl", "{}\n")
+    finally:
+        os.umask(previous)
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and not p.name.startswith("_templates")]
+    assert {p.name for p in files} >= {f"{seed_paths[0].stem}.json", f"{seed_paths[0].stem}.vi.txt",
+                                       "missing.json", "_runs.jsonl"}  # a document, a set-aside record, a log
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {oct(0o666 & ~umask)}  # before: 0o600

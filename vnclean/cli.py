@@ -6,6 +6,7 @@ import vnclean._env  # noqa: F401  (before anything imports Prefect)
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,17 +47,22 @@ def run(
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="say what a run would process, and stop")] = False,
+    fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end the Prefect flow run Failed when "
+                                                   "files were rejected (default: Completed, with a message)")] = False,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
     # The run logs always go to the Prefect API (the UI); the terminal shows warnings only,
     # under the progress bar, unless --verbose.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
-    from tasks.argos import find_model
-    from tasks.translate import MISSING_MODEL
-
     if not input.is_dir():
         console.print(f"[red]input folder {input} {'is not a folder' if input.exists() else 'does not exist'}[/red]")
         raise typer.Exit(2)
+    _check_setup(input, output, runner)  # set-up errors: one line each, within a second, before Prefect
+    if not dry_run:
+        _check_output(output)
+    from tasks.argos import find_model
+    from tasks.translate import MISSING_MODEL
+
     if require_translation and find_model() is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
@@ -97,6 +103,7 @@ def run(
         # recording the last task-run events; its history is discarded anyway, so its complaints
         # about that are not shown (run against `prefect server start` to keep the history).
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    from flows.outcome import RunFailed
     from flows.pipeline import with_runner
     from tasks.write import OutputLocked
     from vnclean import progress
@@ -113,9 +120,13 @@ def run(
         try:
             api.start_temporary_api()
             flow = with_runner(runner, dask_address)
-            result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
-                          max_bytes=max_bytes, require_translation=require_translation, force=force,
-                          allow_downgrade=allow_downgrade, processes=processes)
+            try:
+                result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
+                              max_bytes=max_bytes, require_translation=require_translation, force=force,
+                              allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected,
+                              processes=processes)
+            except RunFailed as failed:  # the flow run ended Failed; everything is written
+                result = failed.summary
         except OutputLocked as err:
             console.print(f"[red]{err}[/red]")
             raise typer.Exit(EXIT_USAGE) from None
@@ -133,6 +144,44 @@ def run(
         raise typer.Exit(EXIT_FAILED)
     if counts.get("waiting"):
         raise typer.Exit(EXIT_WAITING)
+
+
+RUNNERS = ("threads", "dask")
+
+
+def _fail_setup(message: str) -> None:
+    """A set-up error: one line, exit 2, before Prefect starts."""
+    console.print(f"[red]vnclean: {escape(message)}[/red]", soft_wrap=True, highlight=False)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _check_setup(input: Path, output: Path, runner: str) -> None:
+    """What can be told from the command line and the paths alone (no file written)."""
+    if runner not in RUNNERS:
+        _fail_setup(f"unknown --runner {runner!r}: threads or dask")
+    if output.exists() and not output.is_dir():
+        _fail_setup(f"--output {output} is a file, not a folder")
+    if not os.access(input, os.R_OK | os.X_OK):
+        _fail_setup(f"input folder {input} cannot be read (permission denied)")
+
+
+def _check_output(output: Path) -> None:
+    """Before Prefect starts: the output folder can be created and written (else one line, exit 4,
+    as for a folder that becomes full or read-only during a run), and no other run holds it (exit 2)."""
+    from tasks.write import OutputLocked, OutputUnwritable, output_lock, unwritable
+
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output, prefix=".vnclean-probe."):
+            pass
+        with output_lock(output):
+            pass
+    except OutputLocked as err:
+        _fail_setup(str(err))
+    except (OSError, OutputUnwritable) as err:
+        if unwritable(err) is None:
+            _fail_setup(f"cannot use --output {output}: {err}")
+        _stopped(f"cannot write ({output}): {getattr(err, 'strerror', None) or err}")
 
 
 def _terminate(signum, frame) -> None:
@@ -161,27 +210,72 @@ def _stopped(reason: str) -> None:
 def serve(
     input: Annotated[Path, typer.Option("--input", "-i", help="folder watched for new scrapes")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("output"),
-    cron: Annotated[str, typer.Option(help="when to run (cron, server time zone UTC unless set)")] = "*/15 * * * *",
+    cron: Annotated[str, typer.Option(help="when to run (cron, in --timezone)")] = "*/15 * * * *",
+    timezone: Annotated[str, typer.Option(help="IANA time zone of --cron, e.g. Asia/Ho_Chi_Minh")] = "UTC",
     interval: Annotated[Optional[int], typer.Option(help="run every N seconds instead of the cron")] = None,
     name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
+    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (as for run)")] = None,
+    require_translation: Annotated[bool, typer.Option(help="fail runs when no vi→en model is installed")] = False,
+    fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end runs Failed when files "
+                                                   "were rejected")] = False,
+    runner: Annotated[str, typer.Option(help="task runner of each run: threads, or dask")] = "threads",
+    dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
 ) -> None:
     """Serve the flow as a scheduled Prefect deployment: each run processes new or changed scrapes.
 
     Needs a Prefect API (a schedule cannot live on the temporary one): `prefect server start`, or
-    Prefect Cloud, with PREFECT_API_URL pointing at it. Stop with Ctrl-C (pauses the schedule).
+    Prefect Cloud, with PREFECT_API_URL pointing at it. Ctrl-C or SIGTERM stops serving and pauses
+    the schedule.
     """
     if not os.environ.get("PREFECT_API_URL"):
         console.print("[red]Scheduling needs a Prefect server. Start one with `prefect server start` and run "
                       "`PREFECT_API_URL=http://127.0.0.1:4200/api vnclean serve ...` (or point PREFECT_API_URL "
                       "at Prefect Cloud).[/red]")
         raise typer.Exit(2)
+    if runner not in RUNNERS:
+        _fail_setup(f"unknown --runner {runner!r}: threads or dask")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(timezone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        _fail_setup(f"unknown --timezone {timezone!r}: an IANA name such as Asia/Ho_Chi_Minh or UTC")
+    # The served runs are processes that load flows/pipeline.py again: they read the runner here.
+    os.environ["VNCLEAN_RUNNER"] = runner
+    if dask_address:
+        os.environ["VNCLEAN_DASK_ADDRESS"] = dask_address
+    import asyncio
+
+    from prefect.runner import Runner
+    from prefect.schedules import Cron, Interval
+
     from flows.pipeline import process_scrapes
 
-    parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve())}
-    schedule = {"interval": interval} if interval else {"cron": cron}
-    console.print(f"Serving deployment vnclean/{name} ({schedule}) over {parameters['input_dir']} "
-                  f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C stops.")
-    process_scrapes.serve(name=name, parameters=parameters, **schedule)
+    parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve()), "chunk_size": chunk_size,
+                  "require_translation": require_translation, "fail_on_rejected": fail_on_rejected}
+    schedule = Interval(interval) if interval else Cron(cron, timezone=timezone)
+    when = f"every {interval} s" if interval else f"cron {cron!r} ({timezone})"
+    console.print(f"Serving deployment vnclean/{name} ({when}, {runner}) over {parameters['input_dir']} "
+                  f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C or SIGTERM stops.",
+                  soft_wrap=True, highlight=False, markup=False)
+    served = Runner(name=name, pause_on_shutdown=True)
+    # SIGTERM (systemd, docker stop) as Ctrl-C: the runner stops and pauses the schedule
+    served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)
+    deployment_id = served.add_flow(process_scrapes, name=name, schedule=schedule, parameters=parameters)
+    try:
+        asyncio.run(served.start())
+    except KeyboardInterrupt:
+        pass
+    # the runner's own pause is skipped when its loop is cancelled: pause the schedule here
+    from prefect.client.orchestration import get_client
+
+    async def pause() -> None:
+        async with get_client() as client:
+            await client.pause_deployment(deployment_id)
+
+    asyncio.run(pause())
+    console.print(f"Stopped serving vnclean/{name}; its schedule is paused.", soft_wrap=True, highlight=False,
+                  markup=False)
 
 
 def _plan(files: list[Path], output: Path, force: bool = False):

@@ -94,6 +94,9 @@ def atomic_write_many(files: list[tuple[Path, str | bytes]]) -> list[Written]:
         for path, data in files:
             payload = data.encode("utf-8") if isinstance(data, str) else data
             staged.append((_write_temp(path, payload), path, payload))
+        for _, path, _ in staged:  # what would stop a rename half-way: checked before the first one
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder stands where the file goes", str(path))
         written = []
         for tmp, path, payload in staged:
             os.replace(tmp, path)

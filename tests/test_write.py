@@ -80,3 +80,21 @@ def test_output_files_get_their_mode_from_the_umask(seed_paths, tmp_path, argos_
     assert {p.name for p in files} >= {f"{seed_paths[0].stem}.json", f"{seed_paths[0].stem}.vi.txt",
                                        "missing.json", "_runs.jsonl"}  # a document, a set-aside record, a log
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {oct(0o666 & ~umask)}  # before: 0o600
+
+
+def test_a_document_whose_json_cannot_be_written_keeps_every_earlier_file(seed_paths, tmp_path, argos_dir):
+    """A folder standing where the JSON goes: the write fails before any file is replaced, so the
+    document's earlier .vi.txt stays as it was (all of a document's files, or none)."""
+    from tasks.pipeline import process_chunk
+
+    out = tmp_path / "out"
+    (work,) = process_chunk([str(seed_paths[0])], out, None)
+    vi = out / f"{work.id}.vi.txt"
+    before = vi.read_bytes()
+    vi.write_bytes(b"the earlier version\n")
+    (out / f"{work.id}.json").unlink()
+    (out / f"{work.id}.json").mkdir()
+    (again,) = process_chunk([str(seed_paths[0])], out, None)
+    assert again.failed is not None and again.failed.stage == "write"
+    assert vi.read_bytes() == b"the earlier version\n" != before
+    assert not list(out.glob(".*.tmp"))

@@ -182,3 +182,12 @@ def test_set_up_errors_are_one_line_and_exit_2_before_prefect_starts(input_copy,
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert result.output.startswith(f"vnclean: {held} is being written by another vnclean run (pid {os.getpid()})")
     assert not (tmp_path / "out").exists() and not list(held.glob("*.json"))
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "model"])
+def test_help_is_whole_at_80_columns(command):
+    """No option name or help text is cut short ("…") in an 80-column terminal."""
+    said = subprocess.run([sys.executable, "-m", "vnclean.cli", command, "--help"], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "80"}, timeout=60)
+    assert said.returncode == 0, said.stderr
+    assert "--" in said.stdout and "…" not in said.stdout

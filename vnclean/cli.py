@@ -39,7 +39,7 @@ def run(
     chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
     processes: Annotated[int, typer.Option(help="worker processes for the chunks (default 1: threads of this process; on idle cores, the cores)")] = 1,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
-    require_translation: Annotated[bool, typer.Option(help="fail when no vi→en model is installed")] = False,
+    require_translation: Annotated[bool, typer.Option("--require-translation", help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
     allow_downgrade: Annotated[bool, typer.Option("--allow-downgrade", help="write documents without English even over "
                                                   "stored ones that have it (default: keep those, exit 3)")] = False,
@@ -215,7 +215,7 @@ def serve(
     interval: Annotated[Optional[int], typer.Option(help="run every N seconds instead of the cron")] = None,
     name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
     chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (as for run)")] = None,
-    require_translation: Annotated[bool, typer.Option(help="fail runs when no vi→en model is installed")] = False,
+    require_translation: Annotated[bool, typer.Option("--require-translation", help="fail runs when no vi→en model is installed")] = False,
     fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end runs Failed when files "
                                                    "were rejected")] = False,
     runner: Annotated[str, typer.Option(help="task runner of each run: threads, or dask")] = "threads",

@@ -409,7 +409,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     summary.seconds = round(time.perf_counter() - started, 2)
                     summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
                     summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
-                    summary.damaged = plan.damaged
+                    summary.damaged, summary.forced = plan.damaged, plan.forced
                     entries, sections = collector.collect(summary)
                     review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
                     _write_report(manifest, collector, sections, out, max_bytes, summary)

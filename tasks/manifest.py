@@ -45,6 +45,7 @@ class Plan:
     retried: int = 0
     outdated: int = 0  # done by another pipeline version (code, data or model): done again
     damaged: int = 0  # an output missing, cut short or edited since it was written: done again
+    forced: int = 0  # done already by this pipeline version, done again because of ``force``
     skipped: list[str] = field(default_factory=list)
 
 
@@ -108,6 +109,7 @@ class Manifest:
             if force or done_version != version or status not in DONE:
                 plan.retried += status not in DONE and done_version == version and not force
                 plan.outdated += not force and done_version != version
+                plan.forced += force
                 plan.todo.append(p)
                 continue
             try:

@@ -75,6 +75,7 @@ class RunSummary:
     retried: int = 0
     outdated: int = 0
     damaged: int = 0  # redone because an output was missing, cut short or edited
+    forced: int = 0  # already done, redone because of --force
     skipped: int = 0
     stopped: str = ""  # why the run stopped early (a full or read-only output folder)
     # documents processed, per status (ok, rejected, failed, waiting), and how many of the ok ones

@@ -45,7 +45,8 @@ def test_manifest_plans_new_changed_touched_failed_and_forced(tmp_path):
     assert (second.changed, second.retried) == (1, 1)
     outdated = m.plan(files, "v2")  # new pipeline version: everything again
     assert outdated.todo == files and (outdated.outdated, outdated.changed) == (3, 0)
-    assert m.plan(files, "v1", force=True).todo == files
+    forced = m.plan(files, "v1", force=True)
+    assert forced.todo == files and (forced.forced, forced.new, forced.outdated) == (3, 0, 0)
 
 
 def test_an_unreadable_manifest_is_set_aside_and_every_input_is_new(tmp_path):

@@ -336,6 +336,7 @@ def _print_summary(result: dict) -> None:
                   f"{result['outdated']} redone for a new pipeline version or model, {result['retried']} retried, "
                   + (f"{result['damaged']} redone because an output was missing, cut short or edited, "
                      if result.get("damaged") else "")
+                  + (f"{result['forced']} done again because of --force, " if result.get("forced") else "")
                   + f"{result['skipped']} unchanged and skipped (--force reprocesses them)")
     untranslated: dict[str, list[str]] = {}
     waiting = [r for r in rows if r["status"] == "waiting"]

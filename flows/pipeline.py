@@ -354,7 +354,7 @@ def _flow_run_name() -> str:
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
                     force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False,
-                    fail_on_rejected: bool = False, processes: int = 1) -> dict:
+                    fail_on_rejected: bool = False, processes: int = 1, wait_for_lock: float = 0.0) -> dict:
     """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
@@ -377,7 +377,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     summary = RunSummary(display_path(inp), display_path(out), model.id if model else None)
     review = None
     try:
-        with output_lock(out):
+        with output_lock(out, wait_for_lock):
             files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
             version = f"{code_version()}+{model.id if model else 'no-model'}"
             ids = assign_ids(files)  # unique over every input, skipped ones included

@@ -11,6 +11,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -221,20 +222,28 @@ class OutputLocked(RuntimeError):
 
 
 @contextlib.contextmanager
-def output_lock(output_dir: Path) -> Iterator[None]:
+def output_lock(output_dir: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold ``output_dir/.vnclean.lock`` for a run: two runs on one folder would interleave their
-    writes and manifests. The lock dies with its process (no stale lock after a crash)."""
+    writes and manifests. The lock dies with its process (no stale lock after a crash). Held by
+    another run: wait up to ``wait`` seconds for it, then :class:`OutputLocked`."""
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / ".vnclean.lock"
     handle = open(path, "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise OutputLocked(f"{output_dir} is being written by another vnclean run ({holder}); "
-                           "wait for it to finish or use another --output") from None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+                continue
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise OutputLocked(f"{output_dir} is being written by another vnclean run ({holder}); "
+                               + (f"waited {wait:g} s; " if wait else "")
+                               + "wait for it to finish (--wait-for-lock SECONDS) or use another --output") from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}")

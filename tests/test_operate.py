@@ -192,3 +192,29 @@ def test_help_is_whole_at_80_columns(command):
                           env={**os.environ, "COLUMNS": "80"}, timeout=60)
     assert said.returncode == 0, said.stderr
     assert "--" in said.stdout and "…" not in said.stdout
+
+
+def test_a_run_can_wait_for_the_run_before_it(tmp_path):
+    """--wait-for-lock: a run waits for the one holding the output folder to end, up to a limit."""
+    import threading
+
+    from tasks.write import OutputLocked, output_lock
+
+    released = threading.Event()
+
+    def earlier_run() -> None:
+        with output_lock(tmp_path):
+            holding.set()
+            released.wait(10)
+
+    holding = threading.Event()
+    thread = threading.Thread(target=earlier_run)
+    thread.start()
+    holding.wait(10)
+    with pytest.raises(OutputLocked, match="waited 0.3 s"):
+        with output_lock(tmp_path, wait=0.3):
+            pass
+    threading.Timer(0.5, released.set).start()
+    with output_lock(tmp_path, wait=30):  # taken once the earlier run lets go
+        assert not thread.is_alive() or released.is_set()
+    thread.join()

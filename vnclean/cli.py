@@ -47,6 +47,7 @@ def run(
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="say what a run would process, and stop")] = False,
+    wait_for_lock: Annotated[float, typer.Option(help="seconds to wait for another run on the same --output to end")] = 0,
     fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end the Prefect flow run Failed when "
                                                    "files were rejected (default: Completed, with a message)")] = False,
 ) -> None:
@@ -59,7 +60,7 @@ def run(
         raise typer.Exit(2)
     _check_setup(input, output, runner)  # set-up errors: one line each, within a second, before Prefect
     if not dry_run:
-        _check_output(output)
+        _check_output(output, wait_for_lock)
     from tasks.argos import find_model
     from tasks.translate import MISSING_MODEL
 
@@ -124,7 +125,7 @@ def run(
                 result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                               max_bytes=max_bytes, require_translation=require_translation, force=force,
                               allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected,
-                              processes=processes)
+                              processes=processes, wait_for_lock=wait_for_lock)
             except RunFailed as failed:  # the flow run ended Failed; everything is written
                 result = failed.summary
         except OutputLocked as err:
@@ -165,7 +166,7 @@ def _check_setup(input: Path, output: Path, runner: str) -> None:
         _fail_setup(f"input folder {input} cannot be read (permission denied)")
 
 
-def _check_output(output: Path) -> None:
+def _check_output(output: Path, wait: float = 0) -> None:
     """Before Prefect starts: the output folder can be created and written (else one line, exit 4,
     as for a folder that becomes full or read-only during a run), and no other run holds it (exit 2)."""
     from tasks.write import OutputLocked, OutputUnwritable, output_lock, unwritable
@@ -174,7 +175,7 @@ def _check_output(output: Path) -> None:
         output.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=output, prefix=".vnclean-probe."):
             pass
-        with output_lock(output):
+        with output_lock(output, wait):
             pass
     except OutputLocked as err:
         _fail_setup(str(err))
@@ -220,6 +221,7 @@ def serve(
                                                    "were rejected")] = False,
     runner: Annotated[str, typer.Option(help="task runner of each run: threads, or dask")] = "threads",
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
+    wait_for_lock: Annotated[float, typer.Option(help="seconds a run waits for the one before it on the same --output")] = 600,
 ) -> None:
     """Serve the flow as a scheduled Prefect deployment: each run processes new or changed scrapes.
 
@@ -252,7 +254,8 @@ def serve(
     from flows.pipeline import process_scrapes
 
     parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve()), "chunk_size": chunk_size,
-                  "require_translation": require_translation, "fail_on_rejected": fail_on_rejected}
+                  "require_translation": require_translation, "fail_on_rejected": fail_on_rejected,
+                  "wait_for_lock": wait_for_lock}
     schedule = Interval(interval) if interval else Cron(cron, timezone=timezone)
     when = f"every {interval} s" if interval else f"cron {cron!r} ({timezone})"
     console.print(f"Serving deployment vnclean/{name} ({when}, {runner}) over {parameters['input_dir']} "

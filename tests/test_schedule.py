@@ -223,7 +223,8 @@ def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedu
         made = wait_for(lambda: read() if "polling for" in (tmp_path / "serve.log").read_text() or read() else None,
                         90, "the served deployment")
         assert made.parameters == {"input_dir": str(input_copy.resolve()), "output_dir": str((tmp_path / "out").resolve()),
-                                   "chunk_size": 7, "require_translation": True, "fail_on_rejected": True}
+                                   "chunk_size": 7, "require_translation": True, "fail_on_rejected": True,
+                                   "wait_for_lock": 600.0}
         (schedule,) = made.schedules
         assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Asia/Ho_Chi_Minh")
         assert schedule.active and not made.paused

@@ -14,10 +14,13 @@ The model is built by scripts/make_test_model.py at the dimensions of the publis
 (transformer-base: 6+6 layers, d_model 512, 8 heads, FFN 2048, 32k vocabulary, int8) with seeded
 random weights: its English is nonsense, its compute is real. Outputs of (a) and (b) are compared.
 
+--tokenizer bpe runs the same on a package tokenised with BPE (``bpe.model``, subword-nmt codes
+learned from the seeds: the shape of converted OPUS-MT packages) instead of SentencePiece.
+
 With --layouts, one more row: (b) with one model replica using all --threads inside each batch
 (CTranslate2 intra-op threads), against vnclean's default of one replica per thread.
 
-Run: python benchmarks/translate.py [--paragraphs N] [--threads T] [--layouts]
+Run: python benchmarks/translate.py [--paragraphs N] [--threads T] [--tokenizer bpe] [--layouts]
 """
 from __future__ import annotations
 
@@ -65,15 +68,17 @@ def main() -> None:
     ap.add_argument("--paragraphs", type=int, default=60)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--size", default="base")
+    ap.add_argument("--tokenizer", choices=("sentencepiece", "bpe"), default="sentencepiece")
     ap.add_argument("--layouts", action="store_true", help="also time 1 replica x T threads")
     args = ap.parse_args()
 
     from make_test_model import build_package
 
-    model_file = CACHE / f"translate-vi_en-{args.size}.argosmodel"
+    suffix = "" if args.tokenizer == "sentencepiece" else f"-{args.tokenizer}"
+    model_file = CACHE / f"translate-vi_en-{args.size}{suffix}.argosmodel"
     if not model_file.exists():
         t = time.perf_counter()
-        build_package(model_file, args.size)
+        build_package(model_file, args.size, tokenizer=args.tokenizer)
         print(f"built {model_file} in {time.perf_counter() - t:.1f} s")
     packages = Path(tempfile.mkdtemp(prefix="vnclean-bench-"))
     os.environ["ARGOS_PACKAGES_DIR"] = str(packages)
@@ -129,8 +134,12 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = {k: n_sentences / v for k, v in (("a", secs_a), ("b", secs_b), ("p", secs_p), ("c", secs_c),
                                             ("l", secs_l)) if v}
-    print(f"model: {args.size} ({model.size_bytes / 1e6:.0f} MB int8), {len(paragraphs)} paragraphs, "
-          f"{n_sentences} sentences, {args.threads} threads for (b)/(c), cpu_count {os.cpu_count()}")
+    sentences = [x for p in paragraphs for x in split_sentences(p)]
+    made = ours.memory.get_many(ours.id, sentences)  # the model's output pieces, per sentence
+    per_sentence = sum(len(made[x]) for x in sentences) / len(sentences)
+    print(f"model: {args.size} ({model.size_bytes / 1e6:.0f} MB int8), tokenizer {args.tokenizer}, "
+          f"{len(paragraphs)} paragraphs, {n_sentences} sentences ({per_sentence:.0f} output pieces per "
+          f"sentence), {args.threads} threads for (b)/(c), cpu_count {os.cpu_count()}")
     print(f"{'path':<52}{'seconds':>9}{'sent/s':>9}{'× (a)':>8}")
     for key, label, secs in (("a", "(a) argostranslate apply_packaged_translation/para", secs_a),
                              ("b", "(b) vnclean batched stage (exact batches)", secs_b),

@@ -1,17 +1,21 @@
 """Stage 4, translate offline: clean Vietnamese -> English with an installed Argos vi→en package.
 
-The package's CTranslate2 model and SentencePiece tokenizer are run directly (argostranslate's own
-``translate()`` needs stanza/torch and downloads a sentence splitter at run time, which fails
-offline). Decoding settings are argostranslate's (``apply_packaged_translation``: beam
-max(1, ARGOS_BEAM_SIZE=4), length_penalty 0.2, replace_unknowns, one hypothesis), so a sentence
-translates to exactly what argostranslate would produce; what changes is batching (by examples,
+The package's CTranslate2 model is run directly (argostranslate's own ``translate()`` needs
+stanza/torch and downloads a sentence splitter at run time, which fails offline). Tokenising is
+argostranslate's own: ``argostranslate.package.Package(path).tokenizer``, SentencePiece
+(``sentencepiece.model``) or BPE (``bpe.model``: Moses normalisation and tokenisation, then
+subword-nmt BPE, as in converted OPUS-MT packages); a package's ``target_prefix`` is given to
+the model and taken off its output; a ``stanza/`` folder in the package is not used (vnclean has
+its own sentence splitter), and nothing on this path imports stanza or torch. Decoding settings
+are argostranslate's (``apply_packaged_translation``: beam max(1, ARGOS_BEAM_SIZE=4),
+length_penalty 0.2, replace_unknowns, one hypothesis), so a paragraph translates to exactly what
+argostranslate would produce with the same splitter; what changes is batching (by examples,
 which is where the speed is on CPU), a Vietnamese sentence splitter, and a translation memory.
 
 The sentence splitter is tasks/sentences.py.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -119,11 +123,12 @@ class Translator:
                  batch_size: int = 32, threads: int | None = None, exact: bool = True,
                  replicas: int | None = None) -> None:
         import ctranslate2
-        import sentencepiece
 
         self.model = model
-        meta = json.loads((model.path / "metadata.json").read_text(encoding="utf-8"))
-        self.target_prefix = meta.get("target_prefix", "")
+        self.tokenizer = load_tokenizer(model.path)
+        from argostranslate.package import Package
+
+        self.target_prefix = Package(model.path).target_prefix or ""
         opts = _argos_settings()
         self.beam_size = opts["beam_size"]
         self.batch_size = batch_size
@@ -137,7 +142,6 @@ class Translator:
         self.ct2 = ctranslate2.Translator(str(model.path / "model"), device=opts["device"],
                                           compute_type=opts["compute_type"], inter_threads=self.replicas,
                                           intra_threads=max(1, self.threads // self.replicas))
-        self.sp = sentencepiece.SentencePieceProcessor(model_file=str(model.path / "sentencepiece.model"))
         self.memory = memory or TranslationMemory(None)
         self.stats = Stats()
         self._lock = threading.Lock()
@@ -148,13 +152,14 @@ class Translator:
 
     # -- pieces -------------------------------------------------------------------------------
     def encode(self, sentence: str) -> list[list[str]]:
-        """SentencePiece pieces, split into chunks CTranslate2 will not truncate."""
-        pieces = self.sp.encode(sentence, out_type=str)
+        """The package tokenizer's pieces, split into chunks CTranslate2 will not truncate."""
+        pieces = self.tokenizer.encode(sentence)
         return [pieces[i:i + MAX_PIECES] for i in range(0, len(pieces), MAX_PIECES)] or [[]]
 
     def decode(self, pieces: list[str]) -> str:
-        """argostranslate's SentencePieceTokenizer.decode and prefix handling, exactly."""
-        value = self.sp.decode_pieces(pieces).replace("▁", " ").replace("_", " ")
+        """argostranslate's decoding of a paragraph's pieces (the package tokenizer's ``decode``,
+        then the target prefix and a leading space taken off), exactly."""
+        value = self.tokenizer.decode(pieces)
         if self.target_prefix and value.startswith(self.target_prefix):
             value = value[len(self.target_prefix):]
         return value[1:] if value.startswith(" ") else value
@@ -188,10 +193,18 @@ class Translator:
         pending = [self.ct2.translate_batch(
             batch, target_prefix=[[self.target_prefix]] * len(batch) if self.target_prefix else None,
             **kwargs) for batch in batches]
-        outputs = [[r.result().hypotheses[0] for r in results] for results in pending]
+        outputs = [[self._without_prefix(r.result().hypotheses[0]) for r in results] for results in pending]
         with self._lock:
             self.stats.model_calls += len(batches)
         return outputs
+
+    def _without_prefix(self, pieces: list[str]) -> list[str]:
+        """A sentence's output without the target prefix CTranslate2 returns in front of it: a
+        paragraph's sentences are decoded together, and only its first would lose the prefix in
+        the text (argostranslate keeps the later ones: its only difference from vnclean)."""
+        if self.target_prefix and pieces[:1] == [self.target_prefix]:
+            return pieces[1:]
+        return pieces
 
     def _run_model(self, batch: list[list[str]]) -> list[list[str]]:
         """One model call (the reference path: one batch, alone)."""
@@ -239,6 +252,23 @@ class Translator:
                 k += 1
             out.append(self.decode(joined))
         return out
+
+
+def load_tokenizer(package_path: Path):
+    """argostranslate's tokenizer for the package at ``package_path`` (``Package.tokenizer``:
+    SentencePiece when the package has ``sentencepiece.model``, else BPE from ``bpe.model``),
+    loaded now, so that a broken file fails here and threads never race its lazy loading."""
+    from argostranslate.package import Package
+    from argostranslate.tokenizer import BPETokenizer
+
+    tokenizer = getattr(Package(package_path), "tokenizer", None)
+    if tokenizer is None:
+        raise FileNotFoundError(f"{package_path} has no sentencepiece.model or bpe.model")
+    if isinstance(tokenizer, BPETokenizer):
+        tokenizer.lazy_load()
+    else:
+        tokenizer.lazy_processor()
+    return tokenizer
 
 
 _TRANSLATORS: dict[tuple, Translator] = {}

@@ -107,6 +107,14 @@ def install_from_file(path: Path) -> InstalledModel:
         for member in archive.namelist():
             if target not in (target / member).resolve().parents:
                 raise ModelError(f"{path} has a file outside its folder ({member}): refusing to install")
+        folder = metas[0].split("/")[0]
+        names = set(archive.namelist())
+        missing = [what for what, files in (("the model (model/model.bin)", [f"{folder}/model/model.bin"]),
+                                            ("a tokenizer (sentencepiece.model or bpe.model)",
+                                             [f"{folder}/sentencepiece.model", f"{folder}/bpe.model"]))
+                   if not names.intersection(files)]
+        if missing:
+            raise ModelError(f"{path} is incomplete: it lacks {' and '.join(missing)}; copy the whole file again")
         # argostranslate's install_from_path is this extractall followed by an import of
         # argostranslate.translate (stanza, torch) only to clear a cache: unzip here instead.
         from argostranslate import package

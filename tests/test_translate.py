@@ -272,3 +272,26 @@ def _shared_translator(model_file, tmp_path_factory):
             else:
                 os.environ["ARGOS_PACKAGES_DIR"] = old
     return _TRANSLATORS["t"]
+
+
+@pytest.mark.parametrize("drop", ["model/model.bin", "sentencepiece.model", "metadata-not-vi"])
+def test_an_incomplete_or_foreign_package_file_is_refused_in_one_line_with_exit_2(drop, argos_dir, tiny_model_file,
+                                                                                tmp_path):
+    from typer.testing import CliRunner
+
+    from vnclean.cli import app
+
+    bad = tmp_path / "bad.argosmodel"
+    with zipfile.ZipFile(tiny_model_file) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if drop == "metadata-not-vi" and item.filename.endswith("/metadata.json"):
+                data = data.replace(b'"from_code": "vi"', b'"from_code": "fr"')
+            elif item.filename.endswith("/" + drop):
+                continue
+            dst.writestr(item, data)
+    said = CliRunner().invoke(app, ["model", "install", "--from", str(bad)])
+    assert said.exit_code == 2
+    assert len(said.output.strip().splitlines()) == 1
+    assert ("not vi→en" if drop == "metadata-not-vi" else "is incomplete") in said.output
+    assert find_model() is None  # nothing was unpacked

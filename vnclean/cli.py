@@ -420,8 +420,8 @@ def model_install(
                 job = bar.add_task("download", total=None)
                 model = install_from_index(lambda done, total: bar.update(job, completed=done, total=total or None))
     except ModelError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(1) from None
+        console.print(f"[red]{err}[/red]", soft_wrap=True, highlight=False)
+        raise typer.Exit(EXIT_USAGE if from_file is not None else EXIT_FAILED) from None  # a bad file: a usage error
     console.print(f"Installed {model.id} at {model.path} ({model.size_bytes / 1e6:.1f} MB)")
 
 

@@ -244,20 +244,25 @@ class RunCollector:
     def _sections(self) -> list[str]:
         """Report sections: documents that need a person first, then the others, within the caps."""
         chosen: list[str] = []
+        self.sectioned: set[str] = set()
         size = 0
         for wanted in (True, False):
             for item in self._lines():
                 if item["section"] is None or item["attention"] != wanted:
                     continue
+                if len(item["section"]) > REPORT_SECTION_BYTES // 4:
+                    continue  # one huge page would crowd out the rest: listed in the index only
                 if len(chosen) >= REPORT_SECTIONS or size + len(item["section"]) > REPORT_SECTION_BYTES:
                     return chosen
                 chosen.append(item["section"])
+                self.sectioned.add(item["row"]["id"])
                 size += len(item["section"])
         return chosen
 
     def index_rows(self) -> Iterator[tuple[Row, bool]]:
+        """Every row, and whether the report shows the document's section (after :meth:`collect`)."""
         for item in self._lines():
-            yield Row(**item["row"]), item["section"] is not None
+            yield Row(**item["row"]), item["row"]["id"] in self.sectioned
 
     def close(self) -> None:
         shutil.rmtree(self.parts, ignore_errors=True)

@@ -454,7 +454,7 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
     pending = manifest.report_pending()
     if not pending and not summary.processed:
         return
-    from tasks.report import _index_row, document_section, render_index
+    from tasks.report import index_row, document_section, render_index
 
     done_here = set()
     rows: list[str] = []
@@ -462,7 +462,7 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
         for row, has_section in collector.index_rows():
             done_here.add(row.id)
             if row.needs_attention == wanted and len(rows) < INDEX_ROWS:
-                rows.append(_index_row(row, has_section))
+                rows.append(index_row(row, has_section))
     earlier = 0
     for path, doc_id in pending:
         if doc_id in done_here:
@@ -473,7 +473,7 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
             if work is not None:
                 if work.document is not None:
                     sections.append(document_section(work))
-                rows.append(_index_row(row_of(work), work.document is not None))
+                rows.append(index_row(row_of(work), work.document is not None))
     listed = min(len(rows), INDEX_ROWS)
     total = summary.processed + earlier
     more = (f"{total - listed} more documents are not listed here; every document's row is in _documents.jsonl"

@@ -121,7 +121,8 @@ def document_section(work: Work) -> str:
             + "<div><h3>English</h3>" + "".join(en) + "</div></div>")
 
 
-def _index_row(row, linked: bool) -> str:
+def index_row(row, linked: bool) -> str:
+    """One document's row of the report's index (a link to its section when ``linked``)."""
     ident = f'<a href="#{html_text(row.id)}">{html_text(row.id)}</a>' if linked else html_text(row.id)
     if row.status in ("rejected", "failed"):
         return f'<tr class="bad"><td>{ident}</td><td colspan="4">{html_text(row.status)}: {html_text(row.reason)}</td></tr>'
@@ -131,7 +132,7 @@ def _index_row(row, linked: bool) -> str:
 
 
 def render_index(heading: str, rows: list[str], sections: list[str], more: str = "") -> str:
-    """The report page: a heading, the index table (``rows`` from :func:`_index_row`), a line on
+    """The report page: a heading, the index table (``rows`` from :func:`index_row`), a line on
     what the index does not list, and the documents' sections."""
     return ("<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>vnclean review</title>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{_CSS}</style></head><body>"
@@ -147,7 +148,7 @@ def render_report(works: list[Work]) -> str:
 
     done = [w for w in works if w.document is not None]
     others = [w for w in works if w.document is None]
-    rows = [_index_row(row_of(w), True) for w in done] + [_index_row(row_of(w), False) for w in others]
+    rows = [index_row(row_of(w), True) for w in done] + [index_row(row_of(w), False) for w in others]
     return render_index(f"vnclean review — {len(done)} documents, {len(others)} set aside", rows,
                         [document_section(w) for w in done])
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -155,7 +154,6 @@ class ChunkResult:
 
     label: str
     statuses: list[tuple[str, str]]  # (id, status) per document, for the progress bar
-    counts: dict[str, int]
     part: str  # the chunk's part file
 
 
@@ -166,7 +164,7 @@ def write_part(works: list[Work], path: Path, sections: bool) -> ChunkResult:
     from tasks.report import document_section, review_notes
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines, statuses, counts = [], [], Counter()
+    lines, statuses = [], []
     for w in works:
         row = row_of(w)
         notes = review_notes(w)
@@ -176,9 +174,8 @@ def write_part(works: list[Work], path: Path, sections: bool) -> ChunkResult:
         lines.append(json.dumps({"row": asdict(row), "stages": w.seconds, "cache": _cache_of(w), "label": label,
                                  "notes": notes, "attention": attention, "section": section}, ensure_ascii=False))
         statuses.append((w.id, row.status))
-        counts[row.status] += 1
     atomic_write(path, "\n".join(lines) + "\n")
-    return ChunkResult(path.stem, statuses, dict(counts), str(path))
+    return ChunkResult(path.stem, statuses, str(path))
 
 
 @dataclass

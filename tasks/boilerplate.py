@@ -161,13 +161,15 @@ _DATELINE_NOISE = re.compile(
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
     r"|\b\d+\s+(?i:trả lời|bình luận|phản hồi|comments?)\b"  # a comment counter beside the date
 )
+# Vietnamese and other Latin capitals (a range such as "À-Ỹ" also holds the small letters: "đ", "ó")
+_UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1F00)) if c.isupper() and c.isalpha()}))
 _AUTHOR_LINE = re.compile(
     r"^(?:Tác giả|Bài(?: và|,)? ảnh|Bài|Phóng viên|Nhóm phóng viên|PV|Biên tập|Người viết)\s*:\s*"
-    r"(?P<author>[A-ZĐÀ-Ỹ][^.;!?:]{1,60})$")
+    rf"(?P<author>[{_UPPER}][^.;!?:]{{1,60}})$")
 # a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
 _AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
 _CREDIT_LINE = (
-    re.compile(r"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[A-ZĐÀ-Ỹ][^.;!?]{1,60}?)\s*\.?$"),
+    re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{_UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
     re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
 )
@@ -202,6 +204,11 @@ def _few_words(text: str, limit: int) -> bool:
 def _key(text: str) -> str:
     """Comparison key for repeated lines: case-folded, single-spaced, end punctuation dropped."""
     return " ".join(text.casefold().split()).strip(_EDGE_PUNCT + " ")
+
+
+# a sentence's end: its stop, then any closing quotes or brackets (a line ending in ")" alone may be
+# a headline's date, "(27/7/1947-27/7/2026)")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"”’»)\]]*$")
 
 
 def _ends_sentence(text: str) -> bool:
@@ -548,6 +555,12 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
         k = view.unit_of[index]
         return units[k] if k is not None else None
 
+    def paragraph_end(index: int) -> str:
+        """The last line of the paragraph line ``index`` starts or continues (Markdown soft breaks)."""
+        while (u := unit(index)) is not None and u.continues and index + 1 < n_lines and lines[index + 1].strip():
+            index += 1
+        return lines[index].strip()
+
     # what the classifier calls furniture, by view line; and where the article's lead can be
     furniture: dict[int, str] = {}
     outside: set[int] = set()
@@ -670,7 +683,10 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             # begun opens another article's sapo (a teaser), not this article's
             b.remove(number, line, "teaser")
             continue
-        if after_credit and (k := view.unit_of[index]) is not None and classified.verdicts[k].cls != "good":
+        if after_credit and (k := view.unit_of[index]) is not None and (
+                classified.verdicts[k].cls != "good" or not _SENTENCE_END.search(paragraph_end(index))):
+            # after the closing credit, a paragraph that does not end as a sentence is another
+            # article's headline (a "» ..." list of links written as text), not this article's
             b.remove(number, line, "after-end")
             continue
         if not body_started and title is not None and _few_words(line, 3) and not _ends_sentence(line):

@@ -153,6 +153,37 @@ def test_caption_above_its_photo_agency_credit():
     assert s.paragraphs == ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu.", "Chính quyền địa phương đã mở các điểm tránh trú an toàn."]
 
 
+ARTICLE = ("Mưa lớn kéo dài ở miền Trung\n\n"
+           "Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải sơ tán "
+           "đến các điểm tránh trú an toàn do chính quyền địa phương bố trí.\n\n"
+           "Theo đó:\n\n"
+           "Các trường học trong vùng ngập được cho học sinh nghỉ học cho đến khi nước rút hoàn toàn và "
+           "đường sá được dọn dẹp sạch sẽ.\n\n")
+
+
+def test_a_credit_names_its_source_in_capitals():
+    # "Theo đó:" ("accordingly:") opens a list; "Theo Báo Đắk Lắk" credits a paper
+    s = strip_boilerplate(ARTICLE + "Theo Báo Đắk Lắk")
+    assert s.credit == "Báo Đắk Lắk"
+    assert "Theo đó:" in s.paragraphs
+    assert s.paragraphs[-1].startswith("Các trường học")
+
+
+def test_headlines_after_the_closing_credit_are_another_articles():
+    teasers = ["» Quy định mới về tổ chức đơn vị sự nghiệp công lập từ ngày 01/7/2026",
+               "» Trưng bày tài liệu lưu trữ và kỷ vật của cán bộ đi B nhân dịp kỷ niệm 79 năm Ngày Thương binh-Liệt\n"
+               "sĩ (27/7/1947-27/7/2026)"]
+    s = strip_boilerplate(ARTICLE + "Nguồn: Báo Quảng Nam\n\n" + "\n\n".join(teasers) + "\n")
+    assert s.credit == "Báo Quảng Nam"
+    assert s.paragraphs[-1].startswith("Các trường học")
+    assert [r.reason for r in s.removed if r.text.startswith("»")] == ["after-end"] * 2
+    assert "sĩ (27/7/1947-27/7/2026)" in [r.text for r in s.removed]
+    # a sentence after the credit is still the article's (a closing note, a correction)
+    s = strip_boilerplate(ARTICLE + "Nguồn: Báo Quảng Nam\n\nBài viết đã được cập nhật thêm số liệu về "
+                          "lượng mưa tại các huyện miền núi của tỉnh trong ngày hôm nay.")
+    assert s.paragraphs[-1].startswith("Bài viết đã được cập nhật")
+
+
 def test_page_without_title_has_none_and_keeps_its_first_paragraph():
     lead = ("Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo "
             "chiếm đoạt tài sản của nhiều người dân. Vụ việc đang được mở rộng điều tra.")

@@ -168,6 +168,8 @@ _AUTHOR_LINE = re.compile(
     rf"(?P<author>[{_UPPER}][^.;!?:]{{1,60}})$")
 # a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
 _AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
+# a photo's credit on its own line under the caption: "Ảnh: CTV", "Ảnh: Nguyễn Văn A/TTXVN"
+_PHOTO_CREDIT_LINE = re.compile(r"^(?:Ảnh|Hình|Hình ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo)\s*:\s*[^.;!?]{1,50}$")
 _CREDIT_LINE = (
     re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{_UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
@@ -630,7 +632,10 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             caption_pending = False
             continue
         caption_pending = False
-        if index not in outside and _metadata_line(b, number, line):
+        # once a block heading ("Tin liên quan", comments) has closed the article, a dated or
+        # capitalised line is the footer's (a licence, "RSS"), not the article's byline or credit;
+        # after the end marker "/." the credit still follows
+        if index not in outside and tail_reason in (None, "after-end") and _metadata_line(b, number, line):
             if body_started and b.removed[number].reason == "credit":
                 after_credit = True  # "Theo TTXVN", "Nguồn: X" closes the article's text
             continue
@@ -662,6 +667,11 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
         if (title is not None and glued and _few_words(line, 25) and not _ends_sentence(line)
                 and _AGENCY_LINE.match(lines[index + 1].strip()) and index not in outside):
             captions.append(Block(line, [number]))  # a caption over its photo agency's credit ("BBC")
+            continue
+        if (title is not None and glued and _few_words(line, 40) and index not in outside
+                and _PHOTO_CREDIT_LINE.match(lines[index + 1].strip())):
+            captions.append(Block(line, [number]))  # a caption over its photo's credit line ("Ảnh: CTV")
+            caption_pending = True  # the credit line is the caption's too
             continue
         if title_key and _key(line) == title_key and index != title_index:
             b.remove(number, line, "duplicate")

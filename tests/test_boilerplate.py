@@ -184,6 +184,21 @@ def test_headlines_after_the_closing_credit_are_another_articles():
     assert s.paragraphs[-1].startswith("Bài viết đã được cập nhật")
 
 
+def test_caption_over_its_photo_credit_line_and_no_metadata_from_the_footer():
+    page = ("Mưa lớn kéo dài ở miền Trung\nLạc Xuân\n20/05/2026 12:52 GMT+7\nChia sẻ\n"
+            "Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải sơ tán.\n"
+            "Người dân sơ tán khỏi vùng trũng thấp ở Hội An\nẢnh: CTV\n"
+            "Chính quyền địa phương đã mở các điểm tránh trú an toàn cho hàng nghìn hộ dân trong vùng ngập.\n"
+            "Tin liên quan\nBão số 3 đổ bộ vào Quảng Ninh\nRSS\n"
+            "Giấy phép xuất bản số 110/GP - BTTTT cấp ngày 24.3.2020\n")
+    s = strip_boilerplate(page, shape="text")
+    assert s.captions == ["Người dân sơ tán khỏi vùng trũng thấp ở Hội An", "Ảnh: CTV"]
+    assert s.paragraphs[-1].startswith("Chính quyền địa phương")
+    # after the article's end ("Tin liên quan"), a lone "RSS" or a licence line with its date is
+    # the footer's, not the article's credit or byline
+    assert s.credit is None and s.published == "2026-05-20T12:52:00+07:00"
+
+
 def test_page_without_title_has_none_and_keeps_its_first_paragraph():
     lead = ("Ngày 17-11, cơ quan điều tra đã khởi tố vụ án và bắt tạm giam hai bị can về hành vi lừa đảo "
             "chiếm đoạt tài sản của nhiều người dân. Vụ việc đang được mở rộng điều tra.")

@@ -15,11 +15,14 @@ Figures per page, summed per shape and overall:
 - title: the title as labelled (``none``: the page states none, and null is right);
 - captions: caption rows found among the captions;
 - pages/s on one core.
+``--flattened`` adds every page as a scraper that lost its line breaks saves it (its visible text
+joined with spaces on one line: BeautifulSoup's ``get_text(" ")``), same labels, scored by words
+(the leaked share undercounts there: a furniture row counts only when the body holds it whole).
 jusText reads the lines as <p> (its HTML reader on .html pages); trafilatura reads the .html
 pages (its home ground) and the lines as <p>. Neither has a title for lines, so their title
 column is empty.
 
-Run: python benchmarks/strip.py [--pages-per-second-docs N] [--show]
+Run: python benchmarks/strip.py [--docs N] [--show] [--flattened]
 """
 from __future__ import annotations
 
@@ -57,6 +60,7 @@ class Page:
     expect: dict[str, str | None] = field(default_factory=dict)
     heldout: bool = False
     excerpt: bool = False  # the first ~2,000 characters of a page only (the older pages)
+    flat: bool = False  # derived: the page's visible text on one line (see flattened)
 
     def text_of(self, label: str) -> list[str]:
         return [visible(t, self.shape) for lab, t in self.rows if lab == label]
@@ -106,6 +110,15 @@ def load_corpus(folder: Path = CORPUS) -> list[Page]:
                           numbers, expect, heldout=head.get("split", "").startswith("heldout"),
                           excerpt=head.get("split", "").startswith("excerpt")))
     return pages
+
+
+def flattened(page: Page) -> Page:
+    """The page as a scraper that joins the visible text with spaces saves it (BeautifulSoup's
+    ``get_text(" ")``, a JSON field whose line breaks were lost): one line, same labels."""
+    texts = [" ".join(visible(t, page.shape).split()) for _, t in page.rows]
+    rows = [(label, text) for (label, _), text in zip(page.rows, texts) if text]
+    return Page(page.name, page.origin, page.site, "text", " ".join(t for _, t in rows), rows, [1] * len(rows),
+                dict(page.expect), page.heldout, page.excerpt, flat=True)
 
 
 @functools.cache
@@ -162,6 +175,8 @@ def vnclean_output(page: Page) -> Output:
 
 
 def _lines_as_html(page: Page) -> str:
+    if page.flat:
+        return f"<html><body><p>{html.escape(page.raw)}</p></body></html>"
     texts = [visible(t, page.shape) for _, t in page.rows] if page.shape != "html" else []
     return "<html><body>" + "".join(f"<p>{html.escape(t)}</p>" for t in texts) + "</body></html>"
 
@@ -260,8 +275,10 @@ def evaluate(pages: list[Page], system: str = "vnclean") -> tuple[dict[str, Scor
     notes: dict[str, list[str]] = {}
     for page in pages:
         s, why = score_page(page, SYSTEMS[system](page))
-        notes[page.name] = why
-        for group in (page.shape, "all", *(["heldout"] if page.heldout else [])):
+        notes[page.name + ("~flat" if page.flat else "")] = why
+        groups = ("flattened", *(["flat-heldout"] if page.heldout else [])) if page.flat else (
+            page.shape, "all", *(["heldout"] if page.heldout else []))
+        for group in groups:
             by.setdefault(group, Score()).add(s)
     return by, notes
 
@@ -286,29 +303,33 @@ def main() -> None:
     ap.add_argument("--show-heldout", action="store_true", help="... the held-out pages' too (they stop being unseen)")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="folder of labelled pages")
     ap.add_argument("--include-excerpts", action="store_true", help="also the older ~2,000-character excerpts")
+    ap.add_argument("--flattened", action="store_true",
+                    help="also every page flattened to one line (its visible text joined with spaces)")
     args = ap.parse_args()
     pages = [p for p in load_corpus(args.corpus) if args.include_excerpts or not p.excerpt]
     sites = {p.site for p in pages}
     shapes = Counter(p.shape for p in pages)
     print(f"corpus: {len(pages)} whole pages from {len(sites)} sites ({', '.join(f'{n} {s}' for s, n in sorted(shapes.items()))}); "
           f"{sum(p.heldout for p in pages)} held out; {sum(len(p.rows) for p in pages)} labelled rows; leave-one-site-out")
-    results = {name: evaluate(pages, name) for name in SYSTEMS}
+    flat = [flattened(p) for p in pages] if args.flattened else []
+    results = {name: evaluate(pages + flat, name) for name in SYSTEMS}
     rates = pages_per_second(pages, args.docs)
-    groups = [g for g in ("text", "markdown", "html", "heldout", "all") if g in results["vnclean"][0]]
-    print(f"{'shape':<10}{'system':<13}{'pages':>6}{'body F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}")
+    groups = [g for g in ("text", "markdown", "html", "heldout", "all", "flattened", "flat-heldout")
+              if g in results["vnclean"][0]]
+    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}")
     for group in groups:
         for name in SYSTEMS:
             s = results[name][0][group]
             titles = f"{s.titles_right}/{s.titles}" if s.titles else "-"
             caps = f"{s.captions_found}/{s.captions}" if s.captions else "-"
             rate = f"{rates[name]:.0f}" if group == "all" else ""
-            print(f"{group:<10}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}")
+            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}")
     ours = results["vnclean"][0]["all"]
     print(f"vnclean all: body word-F1 {ours.f1:.3f}, leaked {ours.leak:.1%}, titles {ours.titles_right}/{ours.titles}")
     if args.show:
         for page in pages:
             why = results["vnclean"][1][page.name]
-            if why and (args.show_heldout or not page.heldout):
+            if why and (args.show_heldout or not page.heldout) and not page.flat:
                 print(f"\n{page.name} ({page.shape}{', held out' if page.heldout else ''}):")
                 for line in why[:12]:
                     print("   " + line)

@@ -13,7 +13,9 @@ text, how much of it sits inside links, what kind of element held it (line, para
 and its level, list item, image with its ``src``, table cell, header field) and the raw line it
 came from. For ``text`` and ``markdown`` there is exactly one unit per raw line (a blank or
 markup-only line is a unit with empty ``text`` and ``markup`` set), so line numbers stay the raw
-file's; for ``html`` each block-level element is one unit with the element's source line.
+file's, except that a text line holding a whole flattened page becomes one unit per piece, each
+with that line's number; for ``html`` each block-level element is one unit with the element's
+source line.
 Nothing is lost: every non-blank raw line of a text or Markdown scrape is in exactly one unit.
 """
 from __future__ import annotations
@@ -114,12 +116,25 @@ def read_page(text: str, shape: str) -> Page:
 
 
 def read_text(text: str) -> Page:
-    """One unit per line; a line that is only a URL is link text."""
+    """One unit per line; a line that is only a URL is link text. A line that holds a whole page
+    (a flattened scrape, :mod:`tasks.segment`) is cut into pieces, one unit each, all with that
+    line's number; ``meta["flattened"]`` then says so.
+
+    >>> [u.line for u in read_text("Tin mới\\nMưa to.").units]
+    [1, 2]
+    """
+    from tasks.segment import is_flattened, split_flattened
+
     units = []
+    flattened = False
     for number, line in enumerate(text.split("\n"), start=1):
+        if is_flattened(line):
+            flattened = True
+            units += [Unit(piece, number) for piece in split_flattened(line)]
+            continue
         is_url = line.startswith(("http://", "https://", "www.")) and " " not in line
         units.append(Unit(line, number, link_chars=len(line) if is_url else 0, links=int(is_url)))
-    return Page("text", units)
+    return Page("text", units, {"flattened": "yes"} if flattened else {})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -742,6 +742,14 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     roles.update({n: "keep" for n in summary_lines})
     if title_line is not None:
         roles[title_line] = "metadata"
+    if "flattened" in page.meta:  # pieces of one raw line: the line's role is its best piece's
+        rank = ["remove", "metadata", "caption", "keep"]
+        by_line: dict[int, str] = {}
+        for number, role in roles.items():
+            raw_line = _raw_line(number, page, view) or number
+            if rank.index(role) > rank.index(by_line.get(raw_line, "remove")) or raw_line not in by_line:
+                by_line[raw_line] = role
+        roles = by_line
     removed = _raw_removed(b, page, view, text)
     return Stripped(
         site=site,
@@ -783,7 +791,7 @@ def _raw_line(number: int | None, page: Page, view: _View) -> int | None:
 def _raw_removed(b: _Builder, page: Page, view: _View, text: str) -> list[Removed]:
     """Removed lines by raw line number: text and Markdown lines as the scrape had them; html
     blocks with their text at their element's source line."""
-    if page.shape == "text":
+    if page.shape == "text" and "flattened" not in page.meta:  # view lines are the raw lines
         return [Removed.model_construct(line=r.line, text=r.text, reason=r.reason)
                 for r in sorted(b.removed.values())]
     raw = text.split("\n")

@@ -1,0 +1,179 @@
+"""Flattened pages: cut a line that holds a whole page back into pieces the classifier can judge.
+
+Some scrapers lose the page's line breaks: BeautifulSoup's ``get_text(" ")``, a JSON field saved
+without its newlines. Then the menu, the article and the footer sit on one line, and a classifier
+of lines can only keep it all or drop it all. :func:`split_flattened` cuts such a line, using
+signals that hold on any site (thresholds in ``data/strip/flattened.toml``):
+
+1. sentence ends (``.``, ``?``, ``!``, ``…``, closing quotes, then a capital or a digit);
+2. a date with its clock time ("20/05/2026 12:52 GMT+7") ending a short piece: a dateline or byline;
+3. inside a piece, menu words before prose: the words before a capitalised word are the site's
+   when they are Title Case (their "menu evidence" is high) and the words after read as prose;
+   those words are cut at each capital, one piece per menu item, as the page's lines would have
+   been.
+
+Pure and explainable: :func:`plan` returns each piece with the rule that cut it. Nothing is lost:
+the pieces joined with single spaces are the line (single-spaced, as ingest leaves it).
+"""
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DATA = Path(__file__).parent / "data" / "strip"
+_UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1F00)) if c.isupper() and c.isalpha()}))
+# a sentence's end and the space after it, before a capital, a digit or an opening quote
+_SENTENCE_END = re.compile(rf"[.!?…]+[\"”’»)\]]*(\s+)(?=[\"“‘«(\[#]?[{_UPPER}\d])")
+# a date with its clock time, either order, with an optional time zone: a dateline's end
+_DATETIME = re.compile(
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}[\s,|-]*\d{1,2}[:h]\d{2}(?::\d{2})?|\d{1,2}[:h]\d{2}(?::\d{2})?[\s,|-]*"
+    r"(?:ngày\s*)?\d{1,2}[/.-]\d{1,2}[/.-]\d{4})(?:\s*\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?)?(\s+)"
+    rf"(?=[{_UPPER}])")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_line_chars: int = Field(ge=200)
+    prose_capital_share: float = Field(gt=0, lt=1)
+    min_menu_evidence: float = Field(gt=0)
+    max_prose_evidence: float = Field(ge=-1, le=1)
+    min_menu_words: int = Field(ge=2)
+    min_menu_share: float = Field(ge=-1, le=1)
+    min_sentence_words: int = Field(ge=1)
+    max_dateline_words: int = Field(ge=2)
+
+
+@functools.cache
+def load_settings(path: Path = DATA / "flattened.toml") -> Settings:
+    try:
+        return Settings.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except Exception as err:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(f"flattened-page settings {path} are invalid: {err}") from err
+
+
+def is_flattened(line: str, settings: Settings | None = None) -> bool:
+    return len(line) >= (settings or load_settings()).min_line_chars
+
+
+def _cuts(line: str, pattern: re.Pattern[str]) -> list[int]:
+    """Offsets where ``pattern``'s first group (the space) ends: where the next piece starts."""
+    return [m.end(1) for m in pattern.finditer(line)]
+
+
+def _pieces(line: str, cuts: list[int]) -> list[str]:
+    bounds = [0, *sorted(set(cuts)), len(line)]
+    return [line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip()]
+
+
+def _is_capital(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _menu_split(piece: str, s: Settings) -> tuple[list[str], str] | None:
+    """(menu items, prose) when ``piece`` opens with menu words before prose, else None."""
+    words = piece.split(" ")
+    evidence = [(1.0 if _is_capital(w) else 0.0) - s.prose_capital_share for w in words]
+    best, best_at, total = 0.0, 0, 0.0
+    for i, word in enumerate(words):
+        # the prose starts at a capital after a small word (a name's syllables stay together)
+        if i and _is_capital(word) and not _is_capital(words[i - 1]) and total > best:
+            best, best_at = total, i
+        total += evidence[i]
+    if best < s.min_menu_evidence or not best_at:
+        return None
+    rest = evidence[best_at:]
+    if len(rest) < 6 or sum(rest) / len(rest) > s.max_prose_evidence:
+        return None
+    return _items(words[:best_at]), " ".join(words[best_at:])
+
+
+def _items(words: list[str]) -> list[str]:
+    """Menu words cut into items: a new item at each capital after a small word (a name's
+    syllables and a date's numbers stay with the item)."""
+    items: list[list[str]] = []
+    for i, word in enumerate(words):
+        if not items or (_is_capital(word) and words[i - 1][:1].islower()):
+            items.append([word])
+        else:
+            items[-1].append(word)
+    return [" ".join(item) for item in items]
+
+
+def _all_menu(piece: str, s: Settings) -> list[str] | None:
+    """A piece that is menu words throughout (no prose in it), cut into its items, else None."""
+    words = piece.split(" ")
+    if len(words) < s.min_menu_words:
+        return None
+    evidence = sum((1.0 if _is_capital(w) else 0.0) - s.prose_capital_share for w in words) / len(words)
+    return _items(words) if evidence >= s.min_menu_share else None
+
+
+def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
+    """The pieces of a flattened line, each with the rule that cut it before it
+    (``start``, ``sentence``, ``dateline``, ``menu``, ``prose``).
+
+    >>> line = ("Trang chủ Thời sự Lạc Xuân 20/05/2026 12:52 GMT+7 Chia sẻ "
+    ...         "Trang chủ Thời sự Thế giới Kinh tế Đời sống Sức khỏe Giáo dục Đăng nhập Trước khi bị bắt, "
+    ...         "anh ấy từng là ca sĩ của một nhóm nhạc và đã có nhiều bài hát. Anh cũng tham gia một số "
+    ...         "chương trình truyền hình.")
+    >>> for rule, text in plan(line, load_settings().model_copy(update={"min_line_chars": 200})):
+    ...     print(rule, "|", text)
+    start | Trang chủ
+    menu | Thời sự
+    menu | Lạc Xuân 20/05/2026 12:52 GMT+7
+    dateline | Chia sẻ
+    menu | Trang chủ
+    menu | Thời sự
+    menu | Thế giới
+    menu | Kinh tế
+    menu | Đời sống
+    menu | Sức khỏe
+    menu | Giáo dục
+    menu | Đăng nhập
+    prose | Trước khi bị bắt, anh ấy từng là ca sĩ của một nhóm nhạc và đã có nhiều bài hát.
+    sentence | Anh cũng tham gia một số chương trình truyền hình.
+    """
+    s = settings or load_settings()
+    line = " ".join(line.split())
+    cuts = {c: "sentence" for c in _cuts(line, _SENTENCE_END)}
+    # a dateline is short (a byline and the date): a date inside a sentence is the sentence's
+    for c in _cuts(line, _DATETIME):
+        before = max((k for k in cuts if k < c), default=0)
+        if len(line[before:c].split()) <= s.max_dateline_words:
+            cuts[c] = "dateline"
+    bounds = [0, *sorted(cuts), len(line)]
+    rough: list[tuple[str, str]] = []
+    for a, b in zip(bounds, bounds[1:]):
+        text = line[a:b].strip()
+        if not text:
+            continue
+        rule = cuts.get(a, "start")
+        if rough and rule == "sentence" and len(rough[-1][1].split()) < s.min_sentence_words:
+            rough[-1] = (rough[-1][0], f"{rough[-1][1]} {text}")  # "TS. Nguyễn Văn A": one sentence
+            continue
+        rough.append((rule, text))
+    out: list[tuple[str, str]] = []
+    for rule, text in rough:
+        split = _menu_split(text, s)
+        if split is None:
+            items = _all_menu(text, s)
+            if items is None:
+                out.append((rule, text))
+            else:
+                out.append((rule, items[0]))
+                out += [("menu", item) for item in items[1:]]
+            continue
+        items, prose = split
+        out.append((rule, items[0]))
+        out += [("menu", item) for item in items[1:]]
+        out.append(("prose", prose))
+    return out
+
+
+def split_flattened(line: str, settings: Settings | None = None) -> list[str]:
+    """The pieces of a flattened line, in order; joined with spaces they are the line."""
+    return [text for _, text in plan(line, settings)]

@@ -79,6 +79,28 @@ class NameTable:
     never_doubled: frozenset[str]
     doubled_titles: tuple[str, ...] = ()  # multi-word titles of office, longest first
     title_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "Đại sứ" -> ("Đại sứ quán",)
+    # Vietnamese name frequency (data/names/vi_name_frequency.tsv), keyed by syllable_key: a family
+    # name's share of the population (%), a given-name syllable's number of listed names using it
+    vi_surnames: dict[tuple[str, str], float] = field(default_factory=dict)
+    vi_given: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _halves(self) -> frozenset[tuple[str, tuple[str, ...]]]:
+        return frozenset((n.han_viet.split()[0], n.pinyin[1:]) for n in self.names if n.kind == "person")
+
+    def knows_half(self, surname: str, given: tuple[str, ...]) -> bool:
+        """Does the table hold a person with this Hán-Việt family name and this pinyin given name
+        ("Trương" + gao li: Trương Cao Lệ)? Then "Trương Gao Li" is that name half translated, though
+        "Gao" and "Li" could be read as Vietnamese syllables."""
+        return (surname, given) in self._halves
+
+    def is_vi_given(self, word: str) -> bool:
+        """Is this word, spelt exactly so (tone marks and all), a syllable of Vietnamese given names?
+
+        >>> [load_names().is_vi_given(w) for w in ("Lan", "Mai", "Minh", "Quan", "Le", "Chun", "Hua")]
+        [True, True, True, False, False, False, False]
+        """
+        return syllable_key(word) in self.vi_given
 
     @functools.cached_property
     def reading_keys(self) -> dict[str, frozenset[tuple[str, str]]]:
@@ -139,8 +161,16 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     for title in titles:
         title_nouns[title] = tuple(n for n in sorted(nouns) if n.startswith(title + " "))
     first_folds = frozenset(key.split()[0] for key in by_fold)
+    vi_surnames: dict[tuple[str, str], float] = {}
+    vi_given: dict[tuple[str, str], int] = {}
+    frequency = directory / "vi_name_frequency.tsv"
+    for kind, word, weight in (_read_tsv(frequency) if frequency.exists() else []):
+        if kind == "surname":
+            vi_surnames[syllable_key(word)] = float(weight)
+        else:
+            vi_given[syllable_key(word)] = int(weight)
     return NameTable(names, by_pinyin, by_fold, first_folds, surnames_pinyin, surnames_vi, syllables, never,
-                     tuple(sorted(titles, key=lambda t: (-len(t), t))), title_nouns)
+                     tuple(sorted(titles, key=lambda t: (-len(t), t))), title_nouns, vi_surnames, vi_given)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,6 +247,8 @@ class Span:
     vi_prefix: str | None = None  # a Vietnamese surname already translated ("Trần Daguang")
     vi_suffix: str | None = None  # a given name already translated, after a pinyin surname ("Fan Minh Chính")
     alt: tuple[str, ...] | None = None  # the syllables in the other name order ("Jinping Xi" / "Xi Jinping")
+    # the same words read with the first as a Hán-Việt family name ("Chu Yong Kang": Chu + yong kang)
+    half: Span | None = None
 
 
 _ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)( (?=[^\W\d_]))?")
@@ -237,14 +269,20 @@ def _is_vi_name_word(word: str, table: NameTable) -> bool:
     return not word.isascii() or (is_vietnamese_ascii_syllable(word) and not segmentations(word, table))
 
 
-def find_pinyin_spans(text: str, table: NameTable) -> list[Span]:
-    if not _may_hold_pinyin(text, table):
+def find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> list[Span]:
+    """``loose``: also a family name followed by given-name syllables that read as Vietnamese but
+    that no Vietnamese given name uses ("Hồ Chun Hua", "Vương Le Quan"); the repair asks for it in
+    a document already flagged as machine translated, the MT score never does."""
+    if not _may_hold_pinyin(text, table) and not (loose and _TWO_ASCII_CAPS.search(text)):
         return []
-    return list(_find_pinyin_spans(text, table))
+    return list(_find_pinyin_spans(text, table, loose))
+
+
+_TWO_ASCII_CAPS = re.compile(r"(?<!\w)[A-Z][a-z]* [A-Z][a-z]*(?!\w)")
 
 
 @functools.lru_cache(maxsize=4096)
-def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
+def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tuple[Span, ...]:
     """Spans that read as a Chinese name left in pinyin.
 
     A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
@@ -274,7 +312,11 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
             return None
         if not all(adjacent(x, x + 1) and readings[x] for x in range(i, k - 1)) or not readings[k - 1]:
             return None
-        if any(len(readings[x][0]) != 1 for x in range(i, k)) or not any(foreign[i:k]):
+        if any(len(readings[x][0]) != 1 for x in range(i, k)):
+            return None
+        syllables = tuple(readings[x][0][0] for x in range(i, k))
+        if not any(foreign[i:k]) and not (loose and not all(table.is_vi_given(tokens[x][0]) for x in range(i, k))) \
+                and not table.knows_half(tokens[i - 1][0], syllables):
             return None
         return Span(tokens[i - 1].start(), tokens[k - 1].end(), text[tokens[i - 1].start():tokens[k - 1].end()],
                     tuple(readings[x][0][0] for x in range(i, k)), tokens[i - 1][0])
@@ -336,6 +378,10 @@ def _find_pinyin_spans(text: str, table: NameTable) -> tuple[Span, ...]:
                 best = rank
                 found = Span(tokens[i].start(), tokens[k - 1].end(),
                              text[tokens[i].start():tokens[k - 1].end()], syllables, alt=alt)
+                # an ASCII Hán-Việt family name in front ("Chu", "La", "Mai") may be translated already
+                half = half_split(i + 1) if tokens[i][0] in table.surnames_vi else None
+                if half is not None and half.end == found.end:
+                    found.half = half
         if found is None and foreign[i]:
             # pinyin writes a given name as one token ("Daguang"), so one token is the whole name
             syllables = readings[i][0]
@@ -446,9 +492,72 @@ def _candidates(syllables: tuple[str, ...], table: NameTable, limit: int = 5) ->
     return [[r for r in table.syllables.get(s, [])[:limit]] for s in syllables]
 
 
+class Context(set):
+    """The capitalised names of a document (and its batch); ``keys`` compares them whatever the
+    tone-mark placement, computed once per document."""
+
+    @functools.cached_property
+    def keys(self) -> frozenset[tuple[tuple[str, str], ...]]:
+        return frozenset(tuple(map(syllable_key, name.split())) for name in self)
+
+
+def rank_candidates(candidates: list[str], table: NameTable, context: set[str], limit: int = 5) -> list[str]:
+    """Order the Hán-Việt readings of a name nobody can be sure of, for the reviewer: names the
+    document (or its batch) already writes first, then how common they are in Vietnamese names
+    (data/names/vi_name_frequency.tsv): the family name by its share of the population (then in the
+    order of the Chinese surname list), the given name by how many Vietnamese names use each of its
+    syllables; then the order the tables give (the table's names; readings of the most characters first).
+    Family names take turns, so the first few candidates show each reading of the family name.
+
+    >>> rank_candidates(["Trương Vi Quắc", "Trương Vi Quốc", "Trương Vĩ Quốc"], load_names(), set())
+    ['Trương Vi Quốc', 'Trương Vĩ Quốc', 'Trương Vi Quắc']
+    >>> rank_candidates(["Lý Minh Huy", "Lý Minh Huệ", "Lê Minh Huy", "Lê Minh Huệ"], load_names(), set())
+    ['Lê Minh Huy', 'Lý Minh Huy', 'Lê Minh Huệ', 'Lý Minh Huệ']
+    >>> rank_candidates(["Trương Vi Quốc", "Trương Vệ Quốc"], load_names(), {"Trương Vệ Quốc"})
+    ['Trương Vệ Quốc', 'Trương Vi Quốc']
+    """
+    in_context = context.keys if isinstance(context, Context) else Context(context).keys
+
+    unique = list(dict.fromkeys(candidates))
+    surname_order: dict[str, int] = {}
+    for name in unique:
+        surname_order.setdefault(name.split()[0], len(surname_order))
+
+    def key(k: int) -> tuple:
+        words = unique[k].split()
+        return (tuple(map(syllable_key, words)) not in in_context,
+                -table.vi_surnames.get(syllable_key(words[0]), 0.0), surname_order[words[0]],
+                -sum(math.log1p(table.vi_given.get(syllable_key(w), 0)) for w in words[1:]), k)
+
+    ranked = sorted(range(len(unique)), key=key)
+    found = [k for k in ranked if key(k)[0] is False]
+    by_surname: dict[str, list[int]] = {}
+    for k in ranked[len(found):]:
+        by_surname.setdefault(unique[k].split()[0], []).append(k)
+    # each family name's likeliest given names in turn, so that the first few show every family
+    # name the pinyin may be ("Li": Lê as Vietnamese names go, Lý as Chinese ones do)
+    found += [k for row in itertools.zip_longest(*by_surname.values()) for k in row if k is not None]
+    return [unique[k] for k in found][:limit]
+
+
 def _resolve(span: Span, table: NameTable, context: set[str],
              resolved: dict[tuple[str, ...], str]) -> tuple[str | None, tuple[str, ...] | None, list[str], float]:
-    """Hán-Việt for a pinyin span: (replacement, its full pinyin key, candidates, confidence)."""
+    """Hán-Việt for a pinyin span: (replacement, its full pinyin key, ranked candidates, confidence).
+    A span with a second reading ("Chu Yong Kang": all pinyin, or Chu + pinyin) is certain only
+    when exactly one reading resolves."""
+    first = _resolve_one(span, table, context, resolved)
+    if span.half is None:
+        return first
+    second = _resolve_one(span.half, table, context, resolved)
+    if first[0] and second[0] and first[0] != second[0]:
+        return None, None, rank_candidates([first[0], second[0]], table, context), 0.0
+    if first[0] or second[0]:
+        return first if first[0] else second
+    return None, None, rank_candidates(first[2] + second[2], table, context), 0.0
+
+
+def _resolve_one(span: Span, table: NameTable, context: set[str],
+                 resolved: dict[tuple[str, ...], str]) -> tuple[str | None, tuple[str, ...] | None, list[str], float]:
     if span.vi_prefix == "?single":  # a lone surname or given name: only once the full name is known
         hits = set()
         for key, hv in resolved.items():
@@ -471,7 +580,7 @@ def _resolve(span: Span, table: NameTable, context: set[str],
             name.split()[0]) in first and fold(name.split(" ", 1)[1]) == given})
         if len(in_context) == 1:
             return in_context[0], None, [], 0.85
-        return None, None, [f"{x} {span.vi_suffix}" for x in surnames][:5], 0.0
+        return None, None, rank_candidates(in_context + [f"{x} {span.vi_suffix}" for x in surnames], table, context), 0.0
     if span.vi_prefix:  # "Trần Daguang": the surname is already Hán-Việt
         matches = [n for n in table.names
                    if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
@@ -480,13 +589,14 @@ def _resolve(span: Span, table: NameTable, context: set[str],
         in_context = _in_context([span.vi_prefix], span.syllables, table, context)
         if len(in_context) == 1:
             return in_context[0], None, [], 0.85
-        return None, None, _combos((span.vi_prefix,), span.syllables, table)[:5], 0.0
+        return None, None, rank_candidates(in_context + _combos((span.vi_prefix,), span.syllables, table),
+                                           table, context), 0.0
     candidates: list[str] = []
     for syllables in filter(None, (span.syllables, span.alt)):  # the likelier name order first
         after, key, found, confidence = _resolve_pinyin(syllables, table, context)
         if after:
             return after, key, [], confidence
-        candidates += [c for c in found if c not in candidates]
+        candidates += [c for c in rank_candidates(found, table, context) if c not in candidates]
     return None, None, candidates[:5], 0.0
 
 
@@ -499,12 +609,13 @@ def _resolve_pinyin(syllables: tuple[str, ...], table: NameTable,
         in_context = {n.han_viet for n in matches if n.han_viet in context}
         if len(in_context) == 1:
             return in_context.pop(), syllables, [], 0.9
-        return None, None, sorted({n.han_viet for n in matches}), 0.0
+        return None, None, rank_candidates(sorted({n.han_viet for n in matches}), table, context, limit=50), 0.0
     surname = table.surnames_pinyin.get(syllables[0], [])
     in_context = _in_context(surname, syllables[1:], table, context)
     if len(in_context) == 1:
         return in_context[0], syllables, [], 0.85
-    return None, None, _combos(tuple(surname), syllables[1:], table)[:5], 0.0
+    return None, None, rank_candidates(in_context + _combos(tuple(surname), syllables[1:], table), table, context,
+                                       limit=50), 0.0
 
 
 def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, context: set[str]) -> list[str]:
@@ -548,12 +659,12 @@ def _apply(f: Field_, start: int, end: int, after: str) -> None:
 
 
 def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
-                  repairs: list[Repair], uncertain: list[Uncertain]) -> None:
+                  repairs: list[Repair], uncertain: list[Uncertain], flagged: bool = False) -> None:
     resolved: dict[tuple[str, ...], str] = {}  # full pinyin -> Hán-Việt, from full names first
     for singles in (False, True):
         for f in fields:
             # a gloss in brackets is the writer's, not the machine's: never repaired
-            spans = _outside_glosses(find_pinyin_spans(f.text, table), find_glosses(f.text, table))
+            spans = _outside_glosses(find_pinyin_spans(f.text, table, loose=flagged), find_glosses(f.text, table))
             for span in reversed(spans):
                 is_single = span.vi_prefix == "?single"
                 if is_single != singles:
@@ -713,8 +824,8 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
     mt = score_machine_translation(fields, table)
     repairs: list[Repair] = []
     uncertain: list[Uncertain] = []
-    context = _context_names(fields) | (batch_names or set())
-    _repair_names(fields, table, context, repairs, uncertain)
+    context = Context(_context_names(fields) | (batch_names or set()))
+    _repair_names(fields, table, context, repairs, uncertain, mt.flagged)
     _repair_consistency(fields, table, repairs, uncertain, mt.flagged)
     _repair_text_rules(fields, table, repairs, mt.flagged)
     if mt.flagged:

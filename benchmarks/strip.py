@@ -9,7 +9,8 @@ vnclean knows nothing about. Pages marked ``# split: heldout`` were labelled by 
 not write the rules and were not looked at while writing them: they are also reported alone.
 
 Figures per page, summed per shape and overall:
-- body word-F1: words of the body (summary + paragraphs) against the words of the keep rows;
+- body word-F1: words of the body (summary + paragraphs) against the words of the keep rows, over
+  all pages' words; "page F1" is the mean of each page's own F1 (a long page counts once);
 - leaked: furniture rows (remove) found in the body, as a share of all furniture rows (a row
   leaks when a body paragraph equals it, or, from 4 words, contains it);
 - title: the title as labelled (``none``: the page states none, and null is right);
@@ -209,6 +210,7 @@ class Score:
     captions: int = 0
     captions_found: int = 0
     pages: int = 0
+    page_f1_sum: float = 0.0  # each page's own F1, summed (its mean: a page counts once, whatever its length)
 
     def add(self, other: Score) -> None:
         for name in self.__dataclass_fields__:
@@ -219,6 +221,10 @@ class Score:
         p = self.common / self.got_words if self.got_words else 0.0
         r = self.common / self.gold_words if self.gold_words else 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def page_f1(self) -> float:
+        return self.page_f1_sum / self.pages if self.pages else 0.0
 
     @property
     def leak(self) -> float:
@@ -255,6 +261,7 @@ def score_page(page: Page, out: Output) -> tuple[Score, list[str]]:
         s.titles_right = int(right)
         if not right:
             notes.append(f"title: got {out.title!r}, labelled {want!r}")
+    s.page_f1_sum = s.f1
     missing = gold - got
     if sum(missing.values()) > 0.1 * max(1, s.gold_words):
         lost = [t for t in page.text_of("keep") if _key(t) and _key(t) not in body_text]
@@ -316,14 +323,14 @@ def main() -> None:
     rates = pages_per_second(pages, args.docs)
     groups = [g for g in ("text", "markdown", "html", "heldout", "all", "flattened", "flat-heldout")
               if g in results["vnclean"][0]]
-    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}")
+    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'page F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}")
     for group in groups:
         for name in SYSTEMS:
             s = results[name][0][group]
             titles = f"{s.titles_right}/{s.titles}" if s.titles else "-"
             caps = f"{s.captions_found}/{s.captions}" if s.captions else "-"
             rate = f"{rates[name]:.0f}" if group == "all" else ""
-            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}")
+            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.page_f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}")
     ours = results["vnclean"][0]["all"]
     print(f"vnclean all: body word-F1 {ours.f1:.3f}, leaked {ours.leak:.1%}, titles {ours.titles_right}/{ours.titles}")
     if args.show:

@@ -123,18 +123,21 @@ def read_text(text: str) -> Page:
     >>> [u.line for u in read_text("Tin mới\\nMưa to.").units]
     [1, 2]
     """
-    from tasks.segment import is_flattened, split_flattened
+    from tasks.segment import is_flattened, repeated_title, split_flattened
 
     units = []
-    flattened = False
+    meta: dict[str, str] = {}
     for number, line in enumerate(text.split("\n"), start=1):
         if is_flattened(line):
-            flattened = True
+            meta["flattened"] = "yes"
             units += [Unit(piece, number) for piece in split_flattened(line)]
+            title = repeated_title(" ".join(line.split()))
+            if title is not None and "repeated_title" not in meta:  # printed twice at the top
+                meta["repeated_title"] = " ".join(line.split()[title[2]:title[3]])
             continue
         is_url = line.startswith(("http://", "https://", "www.")) and " " not in line
         units.append(Unit(line, number, link_chars=len(line) if is_url else 0, links=int(is_url)))
-    return Page("text", units, {"flattened": "yes"} if flattened else {})
+    return Page("text", units, meta)
 
 
 # ---------------------------------------------------------------------------------------------

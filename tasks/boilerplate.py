@@ -410,9 +410,11 @@ def _slug_words(url: str | None) -> set[str]:
 
 def _stated_titles(meta: dict[str, str]) -> list[tuple[str, str]]:
     """Titles the page states outright, best first: ``# h1``/``<h1>``, Jina's ``Title:``,
-    ``og:title``, ``<title>`` (with a site name after " - " or " | " cut off)."""
+    ``og:title``, ``<title>`` (with a site name after " - " or " | " cut off), and the phrase a
+    flattened page prints twice at its top (:func:`tasks.segment.repeated_title`)."""
     out = []
-    for key, source in (("h1", "h1"), ("title", "title-header"), ("og_title", "og:title"), ("title_tag", "title-tag")):
+    for key, source in (("h1", "h1"), ("title", "title-header"), ("og_title", "og:title"), ("title_tag", "title-tag"),
+                        ("repeated_title", "repeated")):
         value = meta.get(key, "").strip()
         if not value:
             continue
@@ -495,7 +497,9 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
 def _stated_title_unit(page: Page) -> int | None:
     """The unit holding the title the page states as a heading (``# h1``, ``<h1>``) or in its
     envelope (Jina's ``Title:``, printed again in the text)."""
-    for stated, _source in _stated_titles(page.meta):
+    for stated, source in _stated_titles(page.meta):
+        if source == "repeated":  # a title, but not a place to start the article from
+            continue
         key = _key(stated)
         for k, u in enumerate(page.units):
             if u.text and u.kind not in ("header", "title-tag") and _key(u.text) == key:

@@ -46,6 +46,7 @@ class Settings(BaseModel):
     max_heading_distance: int = Field(ge=0)
     bad_penalty_min: float = Field(ge=0)
     bad_weight: float = Field(ge=0)
+    short_penalty: float = Field(ge=0)
     lead_window: int = Field(ge=0)
     tail_window: int = Field(ge=0)
     template_min_pages: int = Field(ge=2)
@@ -217,9 +218,9 @@ def classify(units: list[Unit], settings: Settings | None = None, stopwords: fro
         classes[i] = final[k]
         if final[k] == "bad" and not reasons[i]:
             reasons[i] = "context"
-    start, end = _main_run(present, classes, stats, s)
+    start, end = _main_run(present, classes, stats, s, first)
     if anchor is not None:
-        start, end = _run_from(anchor, present, classes, stats, s) or (start, end)
+        start, end = _run_from(anchor, present, classes, stats, s, first) or (start, end)
     verdicts = []
     for i, unit in enumerate(units):
         if not unit.text:
@@ -249,13 +250,20 @@ def _reads_as_sentence(unit: Unit, stat: tuple[int, float], s: Settings) -> bool
     return unit.text.endswith(_SENTENCE_END) or unit.text[:1].islower()
 
 
-def _gain(i: int, classes: dict[int, str], stats: list[tuple[int, float]], s: Settings) -> float:
+def _gain(i: int, classes: dict[int, str], stats: list[tuple[int, float]], s: Settings,
+          first_pass: list[str] | None = None) -> float:
     words = stats[i][0]
-    return words if classes[i] == "good" else -max(s.bad_penalty_min, words * s.bad_weight)
+    if classes[i] != "good":
+        return -max(s.bad_penalty_min, words * s.bad_weight)
+    if first_pass is not None and first_pass[i] == "short":
+        # good only by its neighbours' class: it does not pull the run on by itself (a menu of
+        # a hundred short items between a login widget's sentences and the article)
+        return words - s.short_penalty
+    return words
 
 
 def _run_from(anchor: int, present: list[int], classes: dict[int, str], stats: list[tuple[int, float]],
-              s: Settings) -> tuple[int, int] | None:
+              s: Settings, first_pass: list[str] | None = None) -> tuple[int, int] | None:
     """The best run that starts at the first good unit after ``anchor``."""
     after = [i for i in present if i > anchor]
     first = next((i for i in after if classes[i] == "good"), None)
@@ -265,19 +273,19 @@ def _run_from(anchor: int, present: list[int], classes: dict[int, str], stats: l
     for i in after:
         if i < first:
             continue
-        total += _gain(i, classes, stats, s)
+        total += _gain(i, classes, stats, s, first_pass)
         if total > best:
             best, best_end = total, i
     return (first, best_end) if best_end is not None else None
 
 
 def _main_run(present: list[int], classes: dict[int, str], stats: list[tuple[int, float]],
-              s: Settings) -> tuple[int | None, int | None]:
+              s: Settings, first_pass: list[str] | None = None) -> tuple[int | None, int | None]:
     """Kadane's maximum-sum run over the non-empty units (good: +words; bad: -penalty)."""
     best, best_span = 0.0, (None, None)
     total, begin = 0.0, None
     for i in present:
-        gain = _gain(i, classes, stats, s)
+        gain = _gain(i, classes, stats, s, first_pass)
         if total <= 0:
             total, begin = 0.0, i
         total += gain

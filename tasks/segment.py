@@ -7,6 +7,7 @@ signals that hold on any site (thresholds in ``data/strip/flattened.toml``):
 
 1. sentence ends (``.``, ``?``, ``!``, ``…``, closing quotes, then a capital or a digit);
 2. a date with its clock time ("20/05/2026 12:52 GMT+7") ending a short piece: a dateline or byline;
+   the title a page prints twice at its top (``<title>``, then ``<h1>``): each its own piece;
 3. inside a piece, menu words before prose: the words before a capitalised word are the site's
    when they are Title Case (their "menu evidence" is high) and the words after read as prose;
    those words are cut at each capital, one piece per menu item, as the page's lines would have
@@ -45,6 +46,8 @@ class Settings(BaseModel):
     min_menu_share: float = Field(ge=-1, le=1)
     min_sentence_words: int = Field(ge=1)
     max_dateline_words: int = Field(ge=2)
+    title_first_words: int = Field(ge=1)
+    max_title_menu_evidence: float = Field(ge=-1, le=1)
 
 
 @functools.cache
@@ -112,9 +115,48 @@ def _all_menu(piece: str, s: Settings) -> list[str] | None:
     return _items(words) if evidence >= s.min_menu_share else None
 
 
+def _bare(word: str) -> str:
+    return word.casefold().strip(".,;:!?…\"'“”‘’()[]«»-–—|#*")
+
+
+def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, int, int, int] | None:
+    """Word spans (first start, first end, second start, second end) of the title a flattened
+    page prints twice near its top (its ``<title>``, then its ``<h1>`` above the article), or None.
+
+    The repeated phrase must start in the page's first words (``title_first_words``), be 5-40
+    words long and not read as menu words (a desktop and a mobile menu also repeat).
+
+    >>> repeated_title("Bão số 3 đổ bộ vào Quảng Ninh - Báo X Trang chủ Thời sự Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
+    (0, 8, 15, 23)
+    """
+    s = settings or load_settings()
+    words = [_bare(w) for w in line.split(" ")]
+    n = 5
+    first_at: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i:i + n])
+        j = first_at.get(gram)
+        if j is None:
+            if i < s.title_first_words:
+                first_at[gram] = i
+            continue
+        if i - j < n:
+            continue
+        while j > 0 and i - 1 > j + n and words[j - 1] == words[i - 1] and words[j - 1]:
+            i, j = i - 1, j - 1
+        length = n
+        while i + length < len(words) and j + length < i and words[j + length] == words[i + length]:
+            length += 1
+        raw = line.split(" ")[i:i + length]
+        capitals = sum(1 for w in raw if w[:1].isupper()) / length
+        if length <= 40 and capitals - s.prose_capital_share <= s.max_title_menu_evidence:
+            return j, j + length, i, i + length
+    return None
+
+
 def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
     """The pieces of a flattened line, each with the rule that cut it before it
-    (``start``, ``sentence``, ``dateline``, ``menu``, ``prose``).
+    (``start``, ``sentence``, ``dateline``, ``title``, ``menu``, ``prose``).
 
     >>> line = ("Trang chủ Thời sự Lạc Xuân 20/05/2026 12:52 GMT+7 Chia sẻ "
     ...         "Trang chủ Thời sự Thế giới Kinh tế Đời sống Sức khỏe Giáo dục Đăng nhập Trước khi bị bắt, "
@@ -145,6 +187,14 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
         before = max((k for k in cuts if k < c), default=0)
         if len(line[before:c].split()) <= s.max_dateline_words:
             cuts[c] = "dateline"
+    title = repeated_title(line, s)
+    if title is not None:  # the title printed twice: each its own piece
+        offsets = [0]
+        for word in line.split(" "):
+            offsets.append(offsets[-1] + len(word) + 1)
+        for k in title:
+            if 0 < k < len(offsets) - 1:
+                cuts[offsets[k]] = "title"
     bounds = [0, *sorted(cuts), len(line)]
     rough: list[tuple[str, str]] = []
     for a, b in zip(bounds, bounds[1:]):
@@ -152,7 +202,8 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
         if not text:
             continue
         rule = cuts.get(a, "start")
-        if rough and rule == "sentence" and len(rough[-1][1].split()) < s.min_sentence_words:
+        if rough and rule == "sentence" and len(rough[-1][1].split()) < s.min_sentence_words \
+                and rough[-1][0] != "title":
             rough[-1] = (rough[-1][0], f"{rough[-1][1]} {text}")  # "TS. Nguyễn Văn A": one sentence
             continue
         rough.append((rule, text))

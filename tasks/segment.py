@@ -188,13 +188,15 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
         if len(line[before:c].split()) <= s.max_dateline_words:
             cuts[c] = "dateline"
     title = repeated_title(line, s)
-    if title is not None:  # the title printed twice: each its own piece
+    titles: set[str] = set()
+    if title is not None:  # the title printed twice: each its own piece, never cut as menu words
         offsets = [0]
         for word in line.split(" "):
             offsets.append(offsets[-1] + len(word) + 1)
         for k in title:
             if 0 < k < len(offsets) - 1:
                 cuts[offsets[k]] = "title"
+        titles = {" ".join(line.split(" ")[title[0]:title[1]]), " ".join(line.split(" ")[title[2]:title[3]])}
     bounds = [0, *sorted(cuts), len(line)]
     rough: list[tuple[str, str]] = []
     for a, b in zip(bounds, bounds[1:]):
@@ -209,7 +211,10 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
         rough.append((rule, text))
     out: list[tuple[str, str]] = []
     for rule, text in rough:
-        split = _menu_split(text, s)
+        split = None if text in titles else _menu_split(text, s)
+        if split is None and text in titles:
+            out.append((rule, text))
+            continue
         if split is None:
             items = _all_menu(text, s)
             if items is None:

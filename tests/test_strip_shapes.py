@@ -242,3 +242,39 @@ def test_a_caption_is_told_by_its_photo_credit(credit):
     s = strip_boilerplate("\n\n".join([TITLE, BODY[0], caption, BODY[1], BODY[2]]))
     assert s.captions == [caption]
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+
+
+MENU = ("Trang chủ Thời sự Chính trị Xã hội Thế giới Kinh tế Tài chính Bất động sản Đời sống Sức khỏe Giáo dục "
+        "Pháp luật Văn hóa Giải trí Thể thao Công nghệ Xe Du lịch Video Ảnh Bạn đọc Thời tiết Đăng nhập Đăng ký "
+        "Tiện ích Liên hệ Quảng cáo Đặt báo Tin mới Tin nóng Tin nổi bật Góc nhìn Podcast Magazine")
+MORE = [
+    "Ngành điện lực cho biết đã khôi phục cấp điện cho phần lớn khách hàng ở khu vực trung tâm, các xã vùng "
+    "sâu vùng xa sẽ được cấp điện trở lại trong hai ngày tới.",
+    "Các trường học ở Quảng Ninh và Hải Phòng cho học sinh nghỉ học hết thứ hai để dọn dẹp lớp học và kiểm "
+    "tra độ an toàn của cơ sở vật chất sau bão.",
+    "Cơ quan khí tượng cảnh báo mưa lớn còn kéo dài ở các tỉnh miền núi phía Bắc, người dân cần đề phòng lũ "
+    "quét và sạt lở đất tại những nơi có địa hình dốc.",
+]
+
+
+def test_a_flattened_page_is_cut_back_into_its_parts():
+    """A page saved with its line breaks lost (get_text(" ")): menu, title twice, dateline, text,
+    related titles and footer on one line."""
+    page = " ".join([
+        f"{TITLE} - Báo Thời Tiết", MENU, MENU, TITLE, "Hoàng Nam 07/09/2024 18:30 GMT+7 Chia sẻ", *BODY, *MORE,
+        "Tin liên quan Miền Bắc mưa lớn kéo dài đến hết tuần Giá xăng giảm mạnh từ chiều nay Tin cùng chuyên mục "
+        "Hà Nội thông xe cầu vượt mới Nông dân miền Tây trúng mùa lúa Xem nhiều nhất Giá vàng hôm nay tăng mạnh "
+        "Thủ đô đón đoàn khách quốc tế đầu tiên của năm", MENU, MENU,
+        "© Bản quyền thuộc về Báo Thời Tiết. Giấy phép số 123/GP-BTTTT do Bộ Thông tin và Truyền thông cấp. "
+        "Tổng biên tập: Nguyễn Văn A. Địa chỉ: 71 Hàng Trống, Hoàn Kiếm, Hà Nội. Đường dây nóng: 0901 234 567."])
+    assert len(page) > 2500  # flattened.toml: min_line_chars
+    ingested = ingest_bytes(page.encode("utf-8"), Path("bao-so-3.txt"))
+    s = strip_boilerplate(ingested.text, shape=ingested.shape)
+    assert s.title == TITLE
+    assert s.published == "2024-09-07T18:30:00+07:00"
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY + MORE
+    text = " ".join([s.summary or "", *s.paragraphs, *s.captions])
+    for gone in ("Đăng nhập", "Chia sẻ", "Tin liên quan", "Giấy phép", "Đường dây nóng"):
+        assert gone not in text
+    assert {r.line for r in s.removed} == {1}  # every piece is of the page's one raw line
+    assert set(s.roles) == {1}

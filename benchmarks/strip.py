@@ -19,6 +19,8 @@ Figures per page, summed per shape and overall:
 ``--flattened`` adds every page as a scraper that lost its line breaks saves it (its visible text
 joined with spaces on one line: BeautifulSoup's ``get_text(" ")``), same labels, scored by words
 (the leaked share undercounts there: a furniture row counts only when the body holds it whole).
+``--as-text`` adds every Markdown and HTML page as plain lines (its visible text, one block per
+line: ``get_text("\\n")``, a browser's innerText), same labels: the full-page text shape on every site.
 jusText reads the lines as <p> (its HTML reader on .html pages); trafilatura reads the .html
 pages (its home ground) and the lines as <p>. Neither has a title for lines, so their title
 column is empty.
@@ -62,6 +64,7 @@ class Page:
     heldout: bool = False
     excerpt: bool = False  # the first ~2,000 characters of a page only (the older pages)
     flat: bool = False  # derived: the page's visible text on one line (see flattened)
+    derived: str = ""  # "flattened" or "as-text" for pages derived from a labelled page
 
     def text_of(self, label: str) -> list[str]:
         return [visible(t, self.shape) for lab, t in self.rows if lab == label]
@@ -119,7 +122,16 @@ def flattened(page: Page) -> Page:
     texts = [" ".join(visible(t, page.shape).split()) for _, t in page.rows]
     rows = [(label, text) for (label, _), text in zip(page.rows, texts) if text]
     return Page(page.name, page.origin, page.site, "text", " ".join(t for _, t in rows), rows, [1] * len(rows),
-                dict(page.expect), page.heldout, page.excerpt, flat=True)
+                dict(page.expect), page.heldout, page.excerpt, flat=True, derived="flattened")
+
+
+def as_text(page: Page) -> Page:
+    """The page as a scraper that keeps one line per block saves it (``get_text("\\n")``, a
+    browser's innerText): a Markdown page's links, images and marks reduced to their text, an HTML
+    page's blocks one per line; same labels."""
+    rows = [(label, text) for label, t in page.rows if (text := " ".join(visible(t, page.shape).split()))]
+    return Page(page.name, page.origin, page.site, "text", "\n".join(t for _, t in rows), rows,
+                list(range(1, len(rows) + 1)), dict(page.expect), page.heldout, page.excerpt, derived="as-text")
 
 
 @functools.cache
@@ -282,9 +294,13 @@ def evaluate(pages: list[Page], system: str = "vnclean") -> tuple[dict[str, Scor
     notes: dict[str, list[str]] = {}
     for page in pages:
         s, why = score_page(page, SYSTEMS[system](page))
-        notes[page.name + ("~flat" if page.flat else "")] = why
-        groups = ("flattened", *(["flat-heldout"] if page.heldout else [])) if page.flat else (
-            page.shape, "all", *(["heldout"] if page.heldout else []))
+        notes[page.name + (f"~{page.derived}" if page.derived else "")] = why
+        if page.derived == "flattened":
+            groups: tuple[str, ...] = ("flattened", *(["flat-heldout"] if page.heldout else []))
+        elif page.derived == "as-text":
+            groups = ("as-text", *(["text-heldout"] if page.heldout else []))
+        else:
+            groups = (page.shape, "all", *(["heldout"] if page.heldout else []))
         for group in groups:
             by.setdefault(group, Score()).add(s)
     return by, notes
@@ -312,6 +328,8 @@ def main() -> None:
     ap.add_argument("--include-excerpts", action="store_true", help="also the older ~2,000-character excerpts")
     ap.add_argument("--flattened", action="store_true",
                     help="also every page flattened to one line (its visible text joined with spaces)")
+    ap.add_argument("--as-text", action="store_true",
+                    help="also every Markdown and HTML page as plain lines (its visible text, one block per line)")
     args = ap.parse_args()
     pages = [p for p in load_corpus(args.corpus) if args.include_excerpts or not p.excerpt]
     sites = {p.site for p in pages}
@@ -319,9 +337,11 @@ def main() -> None:
     print(f"corpus: {len(pages)} whole pages from {len(sites)} sites ({', '.join(f'{n} {s}' for s, n in sorted(shapes.items()))}); "
           f"{sum(p.heldout for p in pages)} held out; {sum(len(p.rows) for p in pages)} labelled rows; leave-one-site-out")
     flat = [flattened(p) for p in pages] if args.flattened else []
+    flat += [as_text(p) for p in pages if p.shape != "text"] if args.as_text else []
     results = {name: evaluate(pages + flat, name) for name in SYSTEMS}
     rates = pages_per_second(pages, args.docs)
-    groups = [g for g in ("text", "markdown", "html", "heldout", "all", "flattened", "flat-heldout")
+    groups = [g for g in ("text", "markdown", "html", "heldout", "all", "flattened", "flat-heldout", "as-text",
+                          "text-heldout")
               if g in results["vnclean"][0]]
     print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'page F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}")
     for group in groups:
@@ -336,7 +356,7 @@ def main() -> None:
     if args.show:
         for page in pages:
             why = results["vnclean"][1][page.name]
-            if why and (args.show_heldout or not page.heldout) and not page.flat:
+            if why and (args.show_heldout or not page.heldout) and not page.derived:
                 print(f"\n{page.name} ({page.shape}{', held out' if page.heldout else ''}):")
                 for line in why[:12]:
                     print("   " + line)

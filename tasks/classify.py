@@ -14,7 +14,7 @@ Generic signals only, thresholds in ``data/strip/classify.toml``:
    dateline and byline just above it and a credit just below it (the assembler looks there).
 
 :func:`classify` explains itself: each unit gets its class and, when it is furniture, a reason
-(``links``, ``site-template``, ``few-stopwords``, ``context``, ``outside-article``).
+(``links``, ``site-template``, ``menu-words``, ``few-stopwords``, ``context``, ``outside-article``).
 """
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ class Settings(BaseModel):
     bad_penalty_min: float = Field(ge=0)
     bad_weight: float = Field(ge=0)
     short_penalty: float = Field(ge=0)
+    menu_min_words: int = Field(ge=2)
+    menu_capital_share: float = Field(gt=0, le=1)
     lead_window: int = Field(ge=0)
     tail_window: int = Field(ge=0)
     template_min_pages: int = Field(ge=2)
@@ -99,6 +101,38 @@ def unit_key(text: str) -> str:
     return " ".join(text.casefold().split()).strip(_PUNCT + " ")
 
 
+_SENTENCE_STOPS = (".", "!", "?", "…", ".\"", ".”", "?”", "!”", ":", ";")
+
+
+def capital_share(text: str) -> float:
+    """Share of the words (letters first) that start with a capital: menus, section names and
+    footer labels are Title Case ("Thời sự Quốc tế Kinh tế Sức khỏe"); Vietnamese prose capitalises
+    a sentence's first word and names (0.1-0.3). Vietnamese stop words do not tell them apart: the
+    list's syllables ("sự", "tế", "động") are menu words too.
+
+    >>> round(capital_share("Thời sự Quốc tế Lao động Bạn đọc Kinh tế Sức khỏe"), 2)
+    0.5
+    >>> round(capital_share("Chiều 7/9, bão số 3 đã đổ bộ vào Quảng Ninh."), 2)
+    0.33
+    """
+    words = [w for w in _WORDS.findall(text) if w[:1].isalpha()]
+    return sum(1 for w in words if w[:1].isupper()) / len(words) if words else 0.0
+
+
+# what menus do not hold: semicolons, and numbers with slashes (dates, "số 59/2020/QH14")
+_CLAUSE = re.compile(r";|\d/\d")
+
+
+def _menu_words(text: str, s: Settings) -> bool:
+    """Title Case words that do not end as a sentence: a menu on one line. An all-capitals line is
+    a heading ("GIỚI THIỆU VỀ HỆ THỐNG PHÁP LUẬT"), not a menu; a line with a semicolon or a
+    document number is prose or a reference ("Luật số 64/2020/QH14, Luật số 07/2022/QH15")."""
+    if text.rstrip().endswith(_SENTENCE_STOPS) or not any(c.islower() for c in text) or _CLAUSE.search(text):
+        return False
+    words = [w for w in _WORDS.findall(text) if w[:1].isalpha()]
+    return len(words) >= s.menu_min_words and capital_share(text) >= s.menu_capital_share
+
+
 def stopword_density(text: str, stopwords: frozenset[str]) -> float:
     """Share of the words of ``text`` that are stop words.
 
@@ -143,6 +177,8 @@ def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str], templates: f
         return "bad", "links", words, density
     if unit.kind in ("image", "code", "header", "title-tag") or unit.markup:
         return "short", "", words, density
+    if _menu_words(text, s):
+        return "bad", "menu-words", words, density
     if len(text) < s.length_low:
         return "short", "", words, density
     if density >= s.stopwords_high and len(text) >= s.length_high:

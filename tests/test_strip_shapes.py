@@ -278,3 +278,19 @@ def test_a_flattened_page_is_cut_back_into_its_parts():
         assert gone not in text
     assert {r.line for r in s.removed} == {1}  # every piece is of the page's one raw line
     assert set(s.roles) == {1}
+
+
+def test_a_menu_on_one_line_of_page_text_is_furniture_whatever_its_stop_words():
+    # Vietnamese stop words are syllables that menu items share ("sự", "tế", "động", "bạn"): a
+    # whole menu on one line reads as prose by them; its Title Case tells it apart
+    page = "\n".join([
+        "Bạn chưa đăng nhập. Hãy đăng nhập để đồng bộ gói dịch vụ vào tài khoản của bạn.",
+        "Thời sự Quốc tế Lao động Bạn đọc Kinh tế Sức khỏe Giáo dục Pháp luật Văn hóa - Văn nghệ Giải trí Thể thao",
+        "Chính trị Xã hội Đô thị Người Việt đó đây Hay - lạ Vấn đề nóng Hồ sơ Quân sự - Quốc phòng",
+        TITLE, "07/09/2024 18:30", *BODY,
+        "Tổng biên tập Nguyễn Văn A Phó Tổng biên tập Trần Thị B Tòa soạn Liên hệ Quảng cáo",
+    ])
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == TITLE
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+    assert [r.line for r in s.removed if r.reason == "menu-words"] == [2, 3, 9]

@@ -454,7 +454,7 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
             continue
         line = lines[i].strip()
         seen += 1
-        if seen > 15:
+        if seen > TITLE_SEARCH_LINES:
             break
         key = _key(line)
         keys[key] = keys.get(key, 0) + 1
@@ -531,6 +531,9 @@ def _view(page: Page) -> _View:
 
 
 _IMAGE_CAPTION_WORDS = 5
+# non-blank lines of the article's lead window searched for its title: the whole window (12 lines
+# above the text, 8 into it), which menus can fill to just above the title
+TITLE_SEARCH_LINES = 20
 
 
 def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str | None = None,
@@ -648,13 +651,14 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             continue
         block = rules.block.reason(line)
         if block and _few_words(line, 8):
-            if body_started or (title is not None and block != "comments" and index >= main_start):
+            if index >= main_start and (body_started or (title is not None and block != "comments")):
                 tail_reason = block
                 b.remove(number, line, block)
                 continue
             if block == "comments" or index < main_start:
                 # above the article's main run (a comment counter, a "Tin mới" widget between the
-                # title and the text): that line only; what follows it is the classifier's to judge
+                # title and the text, a "xem thêm" in a menu): that line only; what follows it is
+                # the classifier's to judge
                 b.remove(number, line, block)
                 continue
         if tail_reason is not None:

@@ -213,6 +213,15 @@ def _key(text: str) -> str:
 _SENTENCE_END = re.compile(r"[.!?…:;][\"”’»)\]]*$")
 
 
+_PHOTO_NUMBER = re.compile(r"(?:ảnh|hình|photo|video|clip)(?: \d+)?")
+
+
+def _is_title_image(line: str, title_key: str) -> bool:
+    """A photo's alt text that is the article's title and its number ("<title> - Ảnh 2.")."""
+    key = _key(line)
+    return key.startswith(title_key) and bool(_PHOTO_NUMBER.fullmatch(key[len(title_key):].strip(_EDGE_PUNCT + " ")))
+
+
 def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith(tuple(_TERMINAL))
 
@@ -683,6 +692,11 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             continue
         if title_key and _key(line) == title_key and index != title_index:
             b.remove(number, line, "duplicate")
+            continue
+        if title_key and _is_title_image(line, title_key):
+            # "<title> - Ảnh 1.": a photo whose alt text is the title; a caption may follow it
+            b.remove(number, line, "image")
+            caption_pending = index not in outside
             continue
         if index in furniture and index != title_index:
             b.remove(number, line, furniture[index] if index not in outside or furniture[index] != "context"

@@ -254,3 +254,12 @@ def test_nothing_is_lost_from_any_mix_of_lines(lines):
             words = re.findall(r"\w+", line.casefold())
             assert words and sum(w in kept for w in words) / len(words) >= 0.9, (number, line)
     assert set(s.roles) == {n for n, line in enumerate(text.split("\n"), 1) if line.strip()}
+
+def test_a_photo_whose_alt_text_is_the_title_opens_a_caption():
+    page = ("Mưa lớn kéo dài ở miền Trung\n07/09/2024 18:30\n"
+            "Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải sơ tán.\n"
+            "Mưa lớn kéo dài ở miền Trung - Ảnh 1.\nNgười dân sơ tán khỏi vùng trũng thấp\n"
+            "Chính quyền địa phương đã mở các điểm tránh trú an toàn cho hàng nghìn hộ dân trong vùng ngập.")
+    s = strip_boilerplate(page, shape="text")
+    assert ("image", "Mưa lớn kéo dài ở miền Trung - Ảnh 1.") in [(r.reason, r.text) for r in s.removed]
+    assert s.captions == ["Người dân sơ tán khỏi vùng trũng thấp"]

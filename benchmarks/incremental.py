@@ -30,7 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     from tasks.argos import find_model
     from tasks.manifest import Manifest, file_sha256
-    from tasks.pipeline import code_version
+    from tasks.pipeline import version_key
     from tasks.write import Written
 
     work = Path(tempfile.mkdtemp(prefix="vnclean-incremental-"))
@@ -41,7 +41,7 @@ def main() -> None:
         shutil.copy(seeds[i % len(seeds)], inp / f"{i:05d}.txt")
     files = sorted(str(p) for p in inp.glob("*.txt"))
     model = find_model()
-    version = f"{code_version()}+{model.id if model else 'no-model'}"
+    version = version_key(model.id if model else None)
 
     t = time.perf_counter()
     hashes = [file_sha256(Path(p)) for p in files]

@@ -42,9 +42,10 @@ from tasks.manifest import Manifest
 from tasks.models import Failed, Source
 from tasks.pipeline import (
     Work,
-    code_version,
     commit_chunk,
+    fresh,
     ingest_step,
+    keep_stored_step,
     learn_templates,
     new_works,
     repair_step,
@@ -52,6 +53,7 @@ from tasks.pipeline import (
     source_of,
     strip_stage,
     translate_step,
+    version_key,
     work_from_disk,
     write_setaside,
     write_step,
@@ -152,6 +154,9 @@ def _describe(stage: str, works: list[Work], logger) -> None:
             logger.error("%s: failed in %s: %s", w.id, stage, w.failed.error)
         elif not w.active:
             continue
+        elif w.kept is not None and stage in ("strip", "repair"):
+            if stage == "strip":
+                logger.info("%s: only the translation model changed: the stored Vietnamese is kept", w.id)
         elif stage == "ingest":
             logger.info("%s: %s, %d lines%s", w.id, w.ingested.source.encoding, len(w.ingested.raw_lines),
                         f" ({'; '.join(w.ingested.fixes)})" if w.ingested.fixes else "")
@@ -214,25 +219,36 @@ def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEF
 
 
 def run_chunk(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
-              allow_downgrade: bool, sections: bool) -> tuple[ChunkResult, dict[int, list[str]]]:
+              allow_downgrade: bool, sections: bool, model: str | None = None,
+              retranslate: list[str] | None = None) -> tuple[ChunkResult, dict[int, list[str]]]:
     """The five stages over one chunk, its documents written and recorded in the manifest at once
     (a killed run resumes after the chunks it recorded); returns the chunk's counts and its log
     lines by level. An error outside the per-document isolation (a bug) fails the chunk's
     documents at that stage; the chunk is still recorded. A plain function: it runs in the task's
-    thread, or in a worker process with ``--processes``."""
+    thread, or in a worker process with ``--processes``. ``model`` is the package (CODE-VERSION)
+    the run translates with; the documents in ``retranslate`` (only the model changed) keep their
+    stored Vietnamese when it qualifies (:func:`tasks.pipeline.keep_stored_step`)."""
     out = Path(output_dir)
     works = new_works(paths, ids)
+    again = set(retranslate or ())
     log = _Lines()
 
+    def ingest() -> None:
+        run_stage(works, "ingest", ingest_step(max_bytes))
+        keep = keep_stored_step(out)  # reads the stored JSON; nothing in it raises
+        for w in works:
+            if w.path in again and w.active:
+                keep(w)
+
     def translate() -> None:
-        translator, load_error = load_translator(out / MEMORY_FILE)
+        translator, load_error = load_translator(out / MEMORY_FILE, model)
         if load_error:
             log.error("%s", load_error)
         run_stage(works, "translate", translate_step(translator, load_error))
 
-    for stage, run in (("ingest", lambda: run_stage(works, "ingest", ingest_step(max_bytes))),
-                       ("strip", lambda: strip_stage(works, out / TEMPLATES_FILE)),
-                       ("repair", lambda: run_stage(works, "repair", repair_step)),
+    for stage, run in (("ingest", ingest),
+                       ("strip", lambda: strip_stage(fresh(works), out / TEMPLATES_FILE)),
+                       ("repair", lambda: run_stage(fresh(works), "repair", repair_step)),
                        ("translate", translate),
                        ("write", lambda: run_stage(works, "write", write_step(out, allow_downgrade)))):
         try:
@@ -272,10 +288,11 @@ def _worker_pid(_: int) -> int:
 @task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
 @_stops_cleanly
 def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
-               allow_downgrade: bool, sections: bool) -> ChunkResult:
+               allow_downgrade: bool, sections: bool, model: str | None = None,
+               retranslate: list[str] | None = None) -> ChunkResult:
     """One chunk (:func:`run_chunk`), in this thread or in a worker process; its log sent as one
     record per level."""
-    args = (paths, ids, label, output_dir, max_bytes, version, allow_downgrade, sections)
+    args = (paths, ids, label, output_dir, max_bytes, version, allow_downgrade, sections, model, retranslate)
     result, lines = _POOL.submit(run_chunk, *args).result() if _POOL is not None else run_chunk(*args)
     log = _Lines()
     log.lines = lines
@@ -354,12 +371,16 @@ def _flow_run_name() -> str:
 def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_size: int | None = None,
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
                     force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False,
-                    fail_on_rejected: bool = False, processes: int = 1, wait_for_lock: float = 0.0) -> dict:
+                    fail_on_rejected: bool = False, processes: int = 1, wait_for_lock: float = 0.0,
+                    model: str | None = None) -> dict:
     """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
     stops the run: the summary's ``stopped`` says so, and nothing partial is left. ``processes``
     > 1 runs the chunks in that many worker processes (each with its own model replica).
+    ``model`` is the vi→en package to translate with (CODE-VERSION, as `vnclean model list` shows
+    it; default: ``VNCLEAN_MODEL``, else the newest installed). Documents done by another package
+    only are translated again with their Vietnamese kept.
 
     The run ends Failed when documents failed (or were written without English, or the run
     stopped), once everything is written; rejected files alone end it Completed with a message,
@@ -369,17 +390,18 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
-    model = find_model()
-    if model is None:
+    chosen = find_model(model)  # a package asked for but not installed: ModelError (the CLI checks first)
+    if chosen is None:
         if require_translation:
             raise RuntimeError(MISSING_MODEL)
         logger.warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
-    summary = RunSummary(display_path(inp), display_path(out), model.id if model else None)
+    model_id = chosen.id if chosen else None
+    summary = RunSummary(display_path(inp), display_path(out), model_id)
     review = None
     try:
         with output_lock(out, wait_for_lock):
             files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
-            version = f"{code_version()}+{model.id if model else 'no-model'}"
+            version = version_key(model_id)
             ids = assign_ids(files)  # unique over every input, skipped ones included
             manifest = Manifest(out / MANIFEST_FILE)
             try:
@@ -389,13 +411,16 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     redo = moved | set(plan.todo)
                     plan.todo = [p for p in files if p in redo]
                     plan.skipped = [p for p in plan.skipped if p not in moved]
+                # only the model changed: translated again, not stripped again (no templates to learn)
+                retranslate = set(plan.retranslate)
                 for skipped in plan.skipped:
                     progress.notify(ids[skipped], "skipped")
                 if plan.skipped:
                     logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
                                 len(plan.skipped))
-                if plan.todo:
-                    learned = learn_templates_task(learn_sample(plan.todo), str(out), max_bytes)
+                to_strip = [p for p in plan.todo if p not in retranslate]
+                if to_strip:
+                    learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
                     if isinstance(learned, Stopped):
                         raise OutputUnwritable(learned.reason)
                 collector = RunCollector(out)
@@ -403,7 +428,8 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     try:
                         with _processes(processes):
                             _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
-                                        collector, in_flight=max(IN_FLIGHT, processes))
+                                        collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
+                                        retranslate=retranslate)
                     finally:
                         checkpoint_sqlite(out / MEMORY_FILE)
                     summary.seconds = round(time.perf_counter() - started, 2)
@@ -486,7 +512,8 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
 
 
 def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None, max_bytes: int,
-                version: str, allow_downgrade: bool, collector: RunCollector, in_flight: int = 0) -> None:
+                version: str, allow_downgrade: bool, collector: RunCollector, in_flight: int = 0,
+                model: str | None = None, retranslate: set[str] | None = None) -> None:
     """Run the chunks, at most ``IN_FLIGHT`` at a time: the next is submitted when the oldest has
     ended, and each one's documents are then on disk and in the manifest. A chunk whose task run
     crashed outright (a lost worker) has its documents recorded as failed; the other chunks go
@@ -526,7 +553,8 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
         chunk = files[i:i + size]
         label = chunk_label([ids[p] for p in chunk])
         pending.append((chunk, chunk_task.submit(chunk, {p: ids[p] for p in chunk}, label, str(out), max_bytes,
-                                                 version, allow_downgrade, sections)))
+                                                 version, allow_downgrade, sections, model,
+                                                 [p for p in chunk if p in (retranslate or ())])))
     while pending:
         finish(*pending.popleft())
     if stop is not None:

@@ -14,6 +14,8 @@ Two tokenizers, the two argostranslate's ``Package`` reads:
                  tokenisation); the model's vocabulary is every BPE unit of that text.
 ``--target-prefix TOKEN`` adds a target prefix (metadata ``target_prefix``, a vocabulary token);
 ``--stanza`` adds a ``stanza/`` folder as older packages carry (vnclean must ignore it).
+``--version`` and ``--code`` (metadata ``package_version`` and ``code``) name the package: vnclean
+calls it CODE-VERSION (``translate-vi_en-0.0.1-test`` by default).
 
     python scripts/make_test_model.py --out /tmp/tiny.argosmodel                     # tiny, ~1 s
     python scripts/make_test_model.py --out /tmp/bpe.argosmodel --tokenizer bpe      # tiny, BPE
@@ -144,7 +146,7 @@ def build_spec(tokens: list[str], d_model: int, heads: int, layers: int, ffn: in
 def build_package(out: Path, size: str = "tiny", corpus: list[Path] | None = None, seed: int = 1234,
                   version: str = "0.0.1-test", quantization: str | None = "int8", tokenizer: str = "sentencepiece",
                   target_prefix: str = "", stanza: bool = False, folder_name: str | None = None,
-                  from_code: str = "vi", to_code: str = "en") -> Path:
+                  from_code: str = "vi", to_code: str = "en", code: str = "") -> Path:
     dims = {**SIZES[size], **SIZES[size].get(tokenizer, {})}
     corpus = corpus or sorted((ROOT / "input").glob("*.txt"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,6 +178,8 @@ def build_package(out: Path, size: str = "tiny", corpus: list[Path] | None = Non
         }
         if target_prefix:
             meta["target_prefix"] = target_prefix
+        if code:  # argostranslate's optional package code (vnclean names a package CODE-VERSION)
+            meta["code"] = code
         (folder / "metadata.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if stanza:  # the layout of a package's stanza sentence splitter (not a working model)
             (folder / "stanza" / "vi").mkdir(parents=True)
@@ -207,10 +211,11 @@ def main() -> None:
                     help="sentencepiece.model, or bpe.model (subword-nmt codes learned from the corpus)")
     ap.add_argument("--target-prefix", default="", help="a target prefix token, as in metadata.json")
     ap.add_argument("--stanza", action="store_true", help="add a stanza/ folder (to be ignored)")
+    ap.add_argument("--code", default="", help="metadata code (default none: vnclean says translate-vi_en)")
     args = ap.parse_args()
     q = None if args.quantization == "none" else args.quantization
     path = build_package(args.out, args.size, args.corpus, args.seed, args.version, q, args.tokenizer,
-                         args.target_prefix, args.stanza)
+                         args.target_prefix, args.stanza, code=args.code)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -33,10 +33,14 @@ class InstalledModel:
     to_code: str
     version: str
     size_bytes: int
+    code: str = ""  # metadata.json's ``code``; argospm's name ``translate-<from>_<to>`` when it has none
 
     @property
     def id(self) -> str:
-        return f"argos-{self.from_code}-{self.to_code}@{self.version or 'unversioned'}"
+        """The package exactly, CODE-VERSION (``translate-vi_en-1.9``): what ``vnclean model list``
+        shows, ``--model`` and ``VNCLEAN_MODEL`` name, and documents record in ``translation.model``."""
+        code = self.code or f"translate-{self.from_code}_{self.to_code}"
+        return f"{code}-{self.version or 'unversioned'}"
 
 
 def packages_dir() -> Path:
@@ -70,15 +74,35 @@ def installed_models() -> list[InstalledModel]:
         if meta.get("type", "translate") != "translate":
             continue
         found.append(InstalledModel(folder, meta.get("from_code", ""), meta.get("to_code", ""),
-                                    str(meta.get("package_version", "")), _dir_size(folder)))
+                                    str(meta.get("package_version", "")), _dir_size(folder), str(meta.get("code") or "")))
     return found
 
 
-def find_model(from_code: str = FROM_CODE, to_code: str = TO_CODE) -> InstalledModel | None:
-    matches = [m for m in installed_models() if (m.from_code, m.to_code) == (from_code, to_code)]
-    if not matches:
-        return None
-    return max(matches, key=lambda m: _version_key(m.version))
+def vi_en_models() -> list[InstalledModel]:
+    return [m for m in installed_models() if (m.from_code, m.to_code) == (FROM_CODE, TO_CODE)]
+
+
+def newest(models: list[InstalledModel]) -> InstalledModel | None:
+    """The newest package by version (PEP 440 order; a version that is not one sorts first)."""
+    return max(models, key=lambda m: _version_key(m.version)) if models else None
+
+
+def find_model(choice: str | None = None) -> InstalledModel | None:
+    """The vi→en package in use: ``choice`` (CODE-VERSION, as `vnclean model list` shows it),
+    else the one ``VNCLEAN_MODEL`` names, else the newest installed by version; None when no
+    vi→en package is installed and none was asked for. A package asked for but not installed is
+    a :class:`ModelError` that lists what is installed."""
+    models = vi_en_models()
+    source = "--model"
+    if not choice:
+        choice, source = os.environ.get("VNCLEAN_MODEL") or None, "VNCLEAN_MODEL"
+    if not choice:
+        return newest(models)
+    for model in models:
+        if model.id == choice:
+            return model
+    raise ModelError(f"{source} {choice!r} is not an installed vi→en package; installed: "
+                     + (", ".join(m.id for m in models) or "none (vnclean model install)"))
 
 
 def _version_key(version: str) -> tuple:
@@ -121,7 +145,7 @@ def install_from_file(path: Path) -> InstalledModel:
 
         with package.package_lock:
             archive.extractall(target)
-    installed = find_model()
+    installed = next((m for m in vi_en_models() if m.path.resolve() == target / folder), None)
     if installed is None:
         raise ModelError(f"unpacked {path} into {target} but found no vi→en package there")
     return installed
@@ -170,5 +194,13 @@ def install_from_index(progress: Callable[[int, int], None] | None = None) -> In
     raise ModelError("; ".join(errors) or "the index entry has no download links")
 
 
-def uninstall(model: InstalledModel) -> None:
-    shutil.rmtree(model.path)
+def remove(package_id: str) -> InstalledModel:
+    """Remove the installed package ``package_id`` (CODE-VERSION, as `vnclean model list` shows
+    it); a :class:`ModelError` listing what is installed when there is none by that name."""
+    models = installed_models()
+    for model in models:
+        if model.id == package_id:
+            shutil.rmtree(model.path)
+            return model
+    raise ModelError(f"no installed package {package_id!r}; installed: "
+                     + (", ".join(m.id for m in models) or "none"))

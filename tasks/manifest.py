@@ -7,7 +7,9 @@ sha256). An input is skipped when its size and
 mtime are unchanged (not even read) or, after a touch, when its content hash is, and its outputs
 are all still there as written (a stat each; a hash only when an output's mtime moved); a different
 pipeline version, a failed earlier run, a missing, cut-short or edited output or ``force``
-reprocesses it. The flow records each chunk as soon as its documents are written, so a run that
+reprocesses it; when only the model part of the version differs (and the input and outputs are
+unchanged), the plan lists it in ``retranslate``: its stored Vietnamese is kept, only the
+translation is made again. The flow records each chunk as soon as its documents are written, so a run that
 is killed resumes where it stopped. A damaged manifest (any page) is set aside and started again.
 """
 from __future__ import annotations
@@ -34,6 +36,12 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS report_pending (path TEXT PRIMARY KEY, doc_id TEXT)",
 )
 DONE = ("ok", "rejected")  # outcomes that are not retried
+RETRANSLATABLE = ("ok", "waiting")  # outcomes with a stored document whose Vietnamese can be kept
+
+
+def code_of(version: str) -> str:
+    """The code part of a version key ``<code hash>+<model id>`` (tasks.pipeline.version_key)."""
+    return version.split("+", 1)[0]
 T = TypeVar("T")
 
 
@@ -47,6 +55,9 @@ class Plan:
     damaged: int = 0  # an output missing, cut short or edited since it was written: done again
     forced: int = 0  # done already by this pipeline version, done again because of ``force``
     skipped: list[str] = field(default_factory=list)
+    # of ``todo``: documents whose only difference is the translation model (same code, same input,
+    # outputs intact): their stored Vietnamese is kept and only the translation is made again
+    retranslate: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +118,10 @@ class Manifest:
                 continue
             size, mtime_ns, sha, done_version, status, doc_id = row
             if force or done_version != version or status not in DONE:
+                if (not force and status in RETRANSLATABLE and code_of(done_version) == code_of(version)
+                        and self._unchanged(p, size, mtime_ns, sha, key, touched)
+                        and self._outputs_intact(key, status, doc_id, outputs.get(key), retouched)):
+                    plan.retranslate.append(p)  # only the model differs: translate again, keep the Vietnamese
                 plan.retried += status not in DONE and done_version == version and not force
                 plan.outdated += not force and done_version != version
                 plan.forced += force
@@ -136,6 +151,20 @@ class Manifest:
                 self.db.executemany("UPDATE inputs SET mtime_ns = ? WHERE path = ?", touched)
                 self.db.executemany("UPDATE outputs SET mtime_ns = ? WHERE path = ? AND name = ?", retouched)
         return plan
+
+    @staticmethod
+    def _unchanged(p: str, size: int, mtime_ns: int, sha: str, key: str, touched: list[tuple]) -> bool:
+        """The input at ``p`` still has the recorded content (same size and mtime, or same hash)."""
+        try:
+            st = os.stat(p)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+            return True
+        if st.st_size == size and file_sha256(Path(p)) == sha:
+            touched.append((st.st_mtime_ns, key))
+            return True
+        return False
 
     def doc_ids(self, paths: list[str]) -> dict[str, str]:
         """The id each of ``paths`` was last written under (paths never recorded are left out)."""

@@ -49,6 +49,13 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def version_key(model_id: str | None) -> str:
+    """The manifest's version of a document: the code's hash and the translation package
+    (``<code>+translate-vi_en-1.9``). When only the package part differs, the document is
+    translated again and its Vietnamese kept (:func:`keep_stored_step`)."""
+    return f"{code_version()}+{model_id or 'no-model'}"
+
+
 @dataclass
 class Work:
     path: str
@@ -65,6 +72,9 @@ class Work:
     # this says why the document waits (``document`` is then the stored one)
     waiting: str | None = None
     outputs: list[Written] = field(default_factory=list)  # the files written for it, for the manifest
+    # the stored document whose Vietnamese stages' output is kept: only the model changed since it
+    # was written, so it is translated again, not stripped and repaired again
+    kept: Document | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -166,6 +176,25 @@ def strip_stage(works: list[Work], store_path: Path) -> list[Work]:
             store.close()
 
 
+def keep_stored_step(output_dir: Path) -> Callable[[Work], None]:
+    """For a document the manifest says only the translation model changed for: keep the clean
+    Vietnamese of its stored document when that was made by this code (``pipeline_version``) from
+    these bytes (``source``), so strip and repair are skipped and the Vietnamese fields stay
+    byte-identical; otherwise the document goes through every stage."""
+    def step(work: Work) -> None:
+        stored = stored_document(output_dir, work.id)
+        if (stored is not None and work.ingested is not None and stored.pipeline_version == code_version()
+                and stored.id == work.id and stored.source == work.ingested.source):
+            work.kept = stored
+            work.language = stored.language
+    return step
+
+
+def fresh(works: list[Work]) -> list[Work]:
+    """The documents the Vietnamese stages (strip, repair) run on: those not kept from disk."""
+    return [w for w in works if w.kept is None]
+
+
 def repair_step(work: Work) -> None:
     s = work.stripped
     assert s is not None
@@ -177,15 +206,16 @@ def translate_step(translator: Translator | None, load_error: str | None = None)
     is written with ``translation.status = "failed"`` and the reason (after one retry, for
     transient errors), and the run reports it."""
     def step(work: Work) -> None:
-        r = work.repaired
+        r = work.kept or work.repaired
         assert r is not None
+        title = r.title or ""  # a stored document without a title has null; the repair stage gives ""
         if load_error is not None:
             work.translation = Translation(status="failed", detail=load_error)
             return
         error = ""
         for _attempt in range(2):
             try:
-                work.translation = translate_document(r.title, r.summary, r.paragraphs, r.captions, translator,
+                work.translation = translate_document(title, r.summary, r.paragraphs, r.captions, translator,
                                                       language=work.language)
                 return
             except OutputUnwritable:  # the translation memory cannot be written: the run stops
@@ -197,9 +227,14 @@ def translate_step(translator: Translator | None, load_error: str | None = None)
 
 
 def build_document(work: Work) -> Document:
-    ing, s, r = work.ingested, work.stripped, work.repaired
-    assert ing is not None and s is not None and r is not None and work.translation is not None
     translation = work.translation
+    assert translation is not None
+    if work.kept is not None:  # the stored Vietnamese, byte for byte, with this run's translation
+        if work.kept.title is None and translation.title is not None:
+            translation = translation.model_copy(update={"title": None})
+        return work.kept.model_copy(update={"translation": translation})
+    ing, s, r = work.ingested, work.stripped, work.repaired
+    assert ing is not None and s is not None and r is not None
     if s.title is None and translation.title is not None:  # no title: no English title either
         translation = translation.model_copy(update={"title": None})
     return Document(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from tasks.argos import InstalledModel, find_model
+from tasks.argos import InstalledModel, ModelError, find_model
 from tasks.ingest import vietnamese_ratio
 from tasks.models import Translation, Untranslated
 from tasks.sentences import split_sentences
@@ -275,26 +275,34 @@ _TRANSLATORS: dict[tuple, Translator] = {}
 _TRANSLATORS_LOCK = threading.Lock()
 
 
-def get_translator(memory_path: Path | None) -> Translator | None:
-    """The process-wide translator (the model is loaded once per process/worker), or None."""
-    model = find_model()
-    if model is None:
+def get_translator(memory_path: Path | None, model: str | None = None) -> Translator | None:
+    """The process-wide translator of the package in use (``model``, CODE-VERSION, else
+    ``VNCLEAN_MODEL``, else the newest: :func:`tasks.argos.find_model`), loaded once per
+    process/worker; None when no vi→en package is installed."""
+    found = find_model(model)
+    if found is None:
         return None
-    key = (str(model.path), model.version, str(memory_path))
+    key = (str(found.path), found.version, str(memory_path))
     with _TRANSLATORS_LOCK:
         if key not in _TRANSLATORS:
-            _TRANSLATORS[key] = Translator(model, TranslationMemory(memory_path))
+            _TRANSLATORS[key] = Translator(found, TranslationMemory(memory_path))
         return _TRANSLATORS[key]
 
 
-def load_translator(memory_path: Path | None) -> tuple[Translator | None, str | None]:
-    """``get_translator``, with a model that cannot be loaded (a broken or partly copied package)
-    turned into a reason for the documents instead of an exception that would stop the run."""
+def load_translator(memory_path: Path | None, model: str | None = None) -> tuple[Translator | None, str | None]:
+    """``get_translator``, with a model that cannot be loaded (a broken or partly copied package,
+    or one this worker does not have) turned into a reason for the documents instead of an
+    exception that would stop the run."""
     try:
-        return get_translator(memory_path), None
+        return get_translator(memory_path, model), None
+    except ModelError as err:  # the package asked for is not installed where this runs
+        return None, str(err)
     except Exception as err:  # noqa: BLE001 - reported on every document and in the run summary
-        model = find_model()
-        where = f" at {model.path}" if model else ""
+        try:
+            found = find_model(model)
+        except ModelError:
+            found = None
+        where = f" at {found.path}" if found else ""
         return None, (f"the vi→en model{where} could not be loaded ({type(err).__name__}: {err}); "
                       "reinstall it with `vnclean model install --from FILE.argosmodel`")
 

@@ -196,16 +196,17 @@ def test_a_run_with_a_failed_document_ends_failed_and_the_automation_calls_the_w
 
 
 def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedule(prefect_server, input_copy,
-                                                                                  tmp_path):
+                                                                                  tmp_path, tiny_model):
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     url, server_env = prefect_server
-    env = {**server_env, "PREFECT_API_URL": url}
+    env = {**server_env, "PREFECT_API_URL": url, "ARGOS_PACKAGES_DIR": str(tiny_model.path.parent)}
     log = open(tmp_path / "serve.log", "w")
     served = subprocess.Popen([str(BIN / "vnclean"), "serve", "-i", str(input_copy), "-o", str(tmp_path / "out"),
                                "--cron", "0 3 * * *", "--timezone", "Asia/Ho_Chi_Minh", "--name", "options-test",
-                               "--chunk-size", "7", "--require-translation", "--fail-on-rejected"],
+                               "--chunk-size", "7", "--require-translation", "--fail-on-rejected",
+                               "--model", tiny_model.id],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     async def deployment():
@@ -224,7 +225,7 @@ def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedu
                         90, "the served deployment")
         assert made.parameters == {"input_dir": str(input_copy.resolve()), "output_dir": str((tmp_path / "out").resolve()),
                                    "chunk_size": 7, "require_translation": True, "fail_on_rejected": True,
-                                   "wait_for_lock": 600.0}
+                                   "wait_for_lock": 600.0, "model": "translate-vi_en-0.0.1-test"}
         (schedule,) = made.schedules
         assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Asia/Ho_Chi_Minh")
         assert schedule.active and not made.paused

@@ -42,7 +42,7 @@ def test_missing_model_is_a_status_not_a_crash(argos_dir):
 
 def test_install_from_file_and_list(tiny_model, argos_dir):
     assert tiny_model.path.parent == argos_dir and tiny_model.version == "0.0.1-test"
-    assert [m.id for m in installed_models()] == ["argos-vi-en@0.0.1-test"]
+    assert [m.id for m in installed_models()] == ["translate-vi_en-0.0.1-test"]
     (argos_dir / "stray-folder").mkdir()  # a folder without metadata.json must not break listing
     assert find_model() == tiny_model
 
@@ -152,7 +152,7 @@ def test_document_translation_is_aligned_and_copies_english(tiny_model):
     english = "The ministers signed a memorandum of understanding on political security cooperation today."
     tr = translate_document("Bộ trưởng hai nước hội đàm", "Sau hội đàm, hai bên ký kết.",
                             ["Hai bên nhất trí tăng cường hợp tác.", english], ["Toàn cảnh hội nghị"], t)
-    assert tr.status == "ok" and tr.model == "argos-vi-en@0.0.1-test"
+    assert tr.status == "ok" and tr.model == "translate-vi_en-0.0.1-test"
     assert len(tr.paragraphs) == 2 and len(tr.captions) == 1 and tr.title and tr.summary
     assert tr.paragraphs[1] == english and tr.detail == "1 English text copied"
     assert [(u.where, u.index, u.language) for u in tr.untranslated] == [("paragraphs", 1, "en")]

@@ -50,6 +50,9 @@ def run(
     wait_for_lock: Annotated[float, typer.Option(help="seconds to wait for another run on the same --output to end")] = 0,
     fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end the Prefect flow run Failed when "
                                                    "files were rejected (default: Completed, with a message)")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="the vi→en package to translate with, CODE-VERSION as "
+                                                 "`vnclean model list` shows it (default: VNCLEAN_MODEL, else the "
+                                                 "newest installed)")] = None,
 ) -> None:
     """Run the Prefect flow over INPUT and write the contract documents to OUTPUT."""
     # The run logs always go to the Prefect API (the UI); the terminal shows warnings only,
@@ -59,12 +62,12 @@ def run(
         console.print(f"[red]input folder {input} {'is not a folder' if input.exists() else 'does not exist'}[/red]")
         raise typer.Exit(2)
     _check_setup(input, output, runner)  # set-up errors: one line each, within a second, before Prefect
+    chosen = _chosen_model(model)
     if not dry_run:
         _check_output(output, wait_for_lock)
-    from tasks.argos import find_model
     from tasks.translate import MISSING_MODEL
 
-    if require_translation and find_model() is None:
+    if require_translation and chosen is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
     from tasks.ingest import list_inputs
@@ -77,11 +80,13 @@ def run(
 
     if dry_run:
         try:
-            plan = _plan(files, output, force)
+            plan = _plan(files, output, force, chosen)
         except OutputUnwritable as err:
             _stopped(str(err))
         console.print(f"{len(files)} inputs: {plan.new} new, {plan.changed} changed, {plan.outdated} done by another "
-                      f"pipeline version or model, {plan.retried} to retry, {len(plan.skipped)} unchanged; "
+                      f"pipeline version or model"
+                      + (f" ({len(plan.retranslate)} only to translate again)" if plan.retranslate else "")
+                      + f", {plan.retried} to retry, {len(plan.skipped)} unchanged; "
                       f"a run would process {len(plan.todo)}:")
         from tasks.ingest import display_path
 
@@ -91,7 +96,7 @@ def run(
             console.print(f"  … and {len(plan.todo) - 20} more")
         return
     try:
-        nothing_new = not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output)
+        nothing_new = not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output, chosen)
     except OutputUnwritable as err:
         _stopped(str(err))
     if nothing_new:
@@ -125,7 +130,8 @@ def run(
                 result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                               max_bytes=max_bytes, require_translation=require_translation, force=force,
                               allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected,
-                              processes=processes, wait_for_lock=wait_for_lock)
+                              processes=processes, wait_for_lock=wait_for_lock,
+                              model=chosen.id if chosen else None)
             except RunFailed as failed:  # the flow run ended Failed; everything is written
                 result = failed.summary
         except OutputLocked as err:
@@ -154,6 +160,17 @@ def _fail_setup(message: str) -> None:
     """A set-up error: one line, exit 2, before Prefect starts."""
     console.print(f"[red]vnclean: {escape(message)}[/red]", soft_wrap=True, highlight=False)
     raise typer.Exit(EXIT_USAGE)
+
+
+def _chosen_model(model: str | None):
+    """The vi→en package a run translates with (``--model``, else VNCLEAN_MODEL, else the newest
+    installed; None when none is installed); one not installed is a set-up error listing those that are."""
+    from tasks.argos import ModelError, find_model
+
+    try:
+        return find_model(model)
+    except ModelError as err:
+        _fail_setup(str(err))
 
 
 def _check_setup(input: Path, output: Path, runner: str) -> None:
@@ -222,6 +239,9 @@ def serve(
     runner: Annotated[str, typer.Option(help="task runner of each run: threads, or dask")] = "threads",
     dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     wait_for_lock: Annotated[float, typer.Option(help="seconds a run waits for the one before it on the same --output")] = 600,
+    model: Annotated[Optional[str], typer.Option("--model", help="the vi→en package to translate with, CODE-VERSION as "
+                                                 "`vnclean model list` shows it (default: VNCLEAN_MODEL, else the "
+                                                 "newest installed)")] = None,
 ) -> None:
     """Serve the flow as a scheduled Prefect deployment: each run processes new or changed scrapes.
 
@@ -236,6 +256,7 @@ def serve(
         raise typer.Exit(2)
     if runner not in RUNNERS:
         _fail_setup(f"unknown --runner {runner!r}: threads or dask")
+    _chosen_model(model)  # VNCLEAN_MODEL too: the served runs inherit it
     try:
         import zoneinfo
 
@@ -255,7 +276,7 @@ def serve(
 
     parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve()), "chunk_size": chunk_size,
                   "require_translation": require_translation, "fail_on_rejected": fail_on_rejected,
-                  "wait_for_lock": wait_for_lock}
+                  "wait_for_lock": wait_for_lock, "model": model}
     schedule = Interval(interval) if interval else Cron(cron, timezone=timezone)
     when = f"every {interval} s" if interval else f"cron {cron!r} ({timezone})"
     console.print(f"Serving deployment vnclean/{name} ({when}, {runner}) over {parameters['input_dir']} "
@@ -281,27 +302,26 @@ def serve(
                   markup=False)
 
 
-def _plan(files: list[Path], output: Path, force: bool = False):
-    """What a run would do with ``files``, from the manifest (without creating one)."""
-    from tasks.argos import find_model
+def _plan(files: list[Path], output: Path, force: bool = False, model=None):
+    """What a run translating with ``model`` (an installed package, or None) would do with
+    ``files``, from the manifest (without creating one)."""
     from tasks.manifest import Manifest, Plan
-    from tasks.pipeline import code_version
+    from tasks.pipeline import version_key
 
     manifest_path = output / "_manifest.sqlite"
     if not manifest_path.is_file():
         return Plan(todo=[str(p) for p in files], new=len(files))
-    model = find_model()
     manifest = Manifest(manifest_path)
     try:
-        return manifest.plan([str(p) for p in files], f"{code_version()}+{model.id if model else 'no-model'}", force)
+        return manifest.plan([str(p) for p in files], version_key(model.id if model else None), force)
     finally:
         manifest.close()
 
 
-def _nothing_new(files: list[Path], output: Path) -> bool:
-    """True when the manifest says every input is already done, with its outputs intact, and
-    report.html shows them all (a run would only skip them)."""
-    if not files or _plan(files, output).todo:  # no manifest: everything is new
+def _nothing_new(files: list[Path], output: Path, model=None) -> bool:
+    """True when the manifest says every input is already done (with ``model``), with its outputs
+    intact, and report.html shows them all (a run would only skip them)."""
+    if not files or _plan(files, output, model=model).todo:  # no manifest: everything is new
         return False
     from tasks.manifest import Manifest
 
@@ -387,21 +407,58 @@ def _print_summary(result: dict) -> None:
 
 
 @model_app.command("list")
-def model_list() -> None:
-    """Show the installed translation packages and where they live."""
+def model_list(
+    model: Annotated[Optional[str], typer.Option("--model", help="show what a run with this --model would use")] = None,
+) -> None:
+    """Show the installed translation packages, where they live, and the one runs use."""
     from tasks.argos import installed_models, packages_dir
 
+    chosen = _chosen_model(model)
     models = installed_models()
-    console.print(f"Packages folder: {packages_dir()}  (set ARGOS_PACKAGES_DIR to change it)")
+    console.print(f"Packages folder: {packages_dir()}  (set ARGOS_PACKAGES_DIR to change it)", soft_wrap=True,
+                  highlight=False, markup=False)
     if not models:
         console.print("No translation package installed.")
         return
     table = Table()
-    for col in ("from", "to", "version", "size", "path"):
-        table.add_column(col)
+    table.add_column("in use", no_wrap=True)
+    table.add_column("package (CODE-VERSION)", no_wrap=True)
+    for col in ("from", "to", "version", "size"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("path", overflow="fold")
     for m in models:
-        table.add_row(m.from_code, m.to_code, m.version, f"{m.size_bytes / 1e6:.1f} MB", str(m.path))
+        table.add_row("*" if chosen is not None and m.path == chosen.path else "", m.id, m.from_code, m.to_code,
+                      m.version, f"{m.size_bytes / 1e6:.1f} MB", str(m.path))
     console.print(table)
+    if chosen is None:
+        console.print("No vi→en package installed: documents get translation.status = missing-model.")
+    else:
+        why = ("--model" if model else "VNCLEAN_MODEL" if os.environ.get("VNCLEAN_MODEL")
+               else "the newest vi→en package by version; --model or VNCLEAN_MODEL chooses another")
+        console.print(f"In use: {chosen.id} ({why})", soft_wrap=True, highlight=False, markup=False)
+
+
+@model_app.command("remove")
+def model_remove(
+    package: Annotated[str, typer.Argument(help="the package to remove, CODE-VERSION as `vnclean model list` shows it")],
+) -> None:
+    """Remove an installed translation package (asks nothing)."""
+    from tasks.argos import ModelError, find_model, remove
+
+    try:
+        removed = remove(package)
+    except ModelError as err:
+        _fail_setup(str(err))
+    console.print(f"Removed {removed.id} ({removed.size_bytes / 1e6:.1f} MB) from {removed.path}", soft_wrap=True,
+                  highlight=False, markup=False)
+    try:
+        now = find_model()
+    except ModelError as err:  # VNCLEAN_MODEL names the package just removed
+        console.print(f"[yellow]{escape(str(err))}: runs stop with a set-up error until it is changed.[/yellow]",
+                      soft_wrap=True, highlight=False)
+        return
+    console.print(f"In use now: {now.id}" if now else "No vi→en package left: documents get "
+                  "translation.status = missing-model.", soft_wrap=True, highlight=False, markup=False)
 
 
 @model_app.command("install")

@@ -516,6 +516,28 @@ def _stated_title_unit(page: Page) -> int | None:
     return None
 
 
+def _dateline_title_unit(page: Page) -> int | None:
+    """In plain text, which states no title: the unit of a title-like line just above a dateline
+    that the article's text follows (a few short lines, "Chia sẻ", may sit between): where the
+    article starts, whatever widgets above it read like prose. None when no dateline has both."""
+    units = page.units
+    present = [k for k, u in enumerate(units) if u.text]
+    for n, k in enumerate(present):
+        text = units[k].text
+        if n == 0 or not _few_words(text, 12) or not (text[:1].isupper() or text[:1].isdigit()):
+            continue  # a dateline starts with its date, weekday or byline, not inside a sentence
+        iso, rest = find_datetime(text)
+        if iso is None or _words(rest) > 3:  # a date and at most a name or "GMT+7": not a sentence's date
+            continue
+        above = [j for j in present[max(0, n - 3):n] if _looks_like_title(units[j].text) and _words(units[j].text) >= 4
+                 and not _is_dateline(units[j].text)]
+        below = present[n + 1:n + 5]
+        # the text follows: a paragraph of article length just below (not a widget's line)
+        if above and any(len(units[j].text) >= _ARTICLE_TEXT_CHARS for j in below):
+            return above[-1]
+    return None
+
+
 @dataclass
 class _View:
     """The lines the assembler reads: one per unit (html: blank lines between blocks), with the
@@ -543,6 +565,8 @@ _IMAGE_CAPTION_WORDS = 5
 # non-blank lines of the article's lead window searched for its title: the whole window (12 lines
 # above the text, 8 into it), which menus can fill to just above the title
 TITLE_SEARCH_LINES = 20
+# a paragraph this long just below a dateline is the article's text beginning (not a widget's line)
+_ARTICLE_TEXT_CHARS = 100
 
 
 def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str | None = None,
@@ -564,7 +588,14 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     site = profiles.detect(text)
     rules = profiles.rules_for(site)
     template = templates(site_of(page, site)) if templates is not None else frozenset()
-    classified = classify(units, settings, templates=template, anchor=_stated_title_unit(page))
+    anchor = _stated_title_unit(page)
+    classified = classify(units, settings, templates=template, anchor=anchor)
+    if anchor is None and page.shape == "text" and classified.start is not None:
+        # plain text states no title; when the article's run reaches far above a title over its
+        # dateline (widgets that read like prose, menus between), the article starts at that title
+        dated = _dateline_title_unit(page)
+        if dated is not None and classified.start < dated - settings.lead_window:
+            classified = classify(units, settings, templates=template, anchor=dated)
     b = _Builder()
     lines = view.lines
     n_lines = len(lines)

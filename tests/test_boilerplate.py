@@ -263,3 +263,23 @@ def test_a_photo_whose_alt_text_is_the_title_opens_a_caption():
     s = strip_boilerplate(page, shape="text")
     assert ("image", "Mưa lớn kéo dài ở miền Trung - Ảnh 1.") in [(r.reason, r.text) for r in s.removed]
     assert s.captions == ["Người dân sơ tán khỏi vùng trũng thấp"]
+
+
+def test_plain_text_article_starts_at_its_title_over_a_dateline():
+    # a paywall widget reads like prose; the short items between it and the article leave the
+    # classifier no gap: the title above the dateline, with the text just below, says where the
+    # article starts
+    widget = ["Bạn chưa đăng nhập. Hãy đăng nhập để đồng bộ gói dịch vụ vào tài khoản của bạn ngay hôm nay.",
+              "Bạn vừa nạp tiền để mua gói dịch vụ. Để an toàn hơn, chúng tôi khuyến nghị bạn đăng ký tài khoản "
+              "hoặc đăng nhập ngay để đồng bộ gói dịch vụ vào tài khoản.",
+              "Đăng ký tài khoản", "Đăng nhập ngay", "Gia hạn gói", "Lịch sử giao dịch", "Đăng xuất",
+              "Phát triển kinh tế tư nhân và doanh nghiệp dân tộc", "Gửi thông tin góp ý hiến kế cho tòa soạn",
+              "Chính sách mới", "Tham vấn chính sách", "Chính sách và cuộc sống", "Hướng dẫn thực hiện chính sách",
+              "Gọi tổng đài tiếp nhận các góp ý, đề xuất và hiến kế của bạn đọc"]
+    body = ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải sơ tán "
+            "đến các điểm tránh trú an toàn do chính quyền địa phương bố trí.",
+            "Các trường học trong vùng ngập được cho học sinh nghỉ học cho đến khi nước rút hoàn toàn."]
+    page = "\n".join([*widget, "Mưa lớn kéo dài ở miền Trung gây ngập sâu", "26/07/2024 08:41", "Chia sẻ", *body])
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == "Mưa lớn kéo dài ở miền Trung gây ngập sâu"
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == body

@@ -88,6 +88,23 @@ class NameTable:
     def _halves(self) -> frozenset[tuple[str, tuple[str, ...]]]:
         return frozenset((n.han_viet.split()[0], n.pinyin[1:]) for n in self.names if n.kind == "person")
 
+    @functools.cached_property
+    def family_pinyin(self) -> frozenset[str]:
+        """The first pinyin syllable of the table's people (their family names' keys)."""
+        return frozenset(n.pinyin[0] for n in self.names if n.kind == "person")
+
+    @functools.cached_property
+    def half_gate(self) -> re.Pattern[str]:
+        """A family name of the table's people before a capitalised ASCII word ("Trần Xi", "Tòng Shi")."""
+        family = sorted({n.han_viet.split()[0] for n in self.names if n.kind == "person"}, key=len, reverse=True)
+        return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, family))}) [A-Z][a-z]+(?!\w)")
+
+    @functools.cached_property
+    def lone_family(self) -> re.Pattern[str]:
+        """A capitalised ASCII word after "ông", "bà", "ngài" or a title of office ("ông Li", "Thủ tướng Li")."""
+        titles = "|".join(map(re.escape, self.doubled_titles)) or "(?!)"
+        return re.compile(rf"(?<!\w)(?:[Ôô]ng|[Bb]à|[Nn]gài|{titles}) (?P<n>[A-Z][a-z]+)(?!\w)")
+
     def knows_half(self, surname: str, given: tuple[str, ...]) -> bool:
         """Does the table hold a person with this Hán-Việt family name and this pinyin given name
         ("Trương" + gao li: Trương Cao Lệ)? Then "Trương Gao Li" is that name half translated, though
@@ -256,17 +273,19 @@ _ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)( (?=[^\W\d_]))?")
 
 def _may_hold_pinyin(text: str, table: NameTable) -> bool:
     """Every span needs a capitalised ASCII token that is not a Vietnamese syllable, or a pinyin
-    surname before another word ("Hu Cẩm Đào")."""
+    surname (or a table person's family name) before another word ("Hu Cẩm Đào"), or a table
+    person's family name in Hán-Việt before an ASCII word ("Trần Xi")."""
     return any(not is_vietnamese_ascii_syllable(m[0].rstrip()) and segmentations(m[0].rstrip(), table)
-               or m[1] and m[0].rstrip().lower() in table.surnames_pinyin
-               for m in _ASCII_CAPITALISED.finditer(text))
+               or m[1] and (m[0].rstrip().lower() in table.surnames_pinyin or m[0].rstrip().lower() in table.family_pinyin)
+               for m in _ASCII_CAPITALISED.finditer(text)) or bool(table.half_gate.search(text))
 
 
-def _is_vi_name_word(word: str, table: NameTable) -> bool:
-    """A capitalised Vietnamese word that cannot be pinyin ("Minh", "Chính"; not "Chun")."""
+def _is_vi_name_word(word: str, table: NameTable, or_pinyin: bool = False) -> bool:
+    """A capitalised Vietnamese word that cannot be pinyin ("Minh", "Chính"; not "Chun"); with
+    ``or_pinyin``, also one that could be either ("Mai", "Quan", "Can")."""
     if not (word[:1].isupper() and word.isalpha()) or (len(word) > 1 and word.isupper()):
         return False
-    return not word.isascii() or (is_vietnamese_ascii_syllable(word) and not segmentations(word, table))
+    return not word.isascii() or (is_vietnamese_ascii_syllable(word) and (or_pinyin or not segmentations(word, table)))
 
 
 def find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> list[Span]:
@@ -276,6 +295,19 @@ def find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> list[
     if not _may_hold_pinyin(text, table) and not (loose and _TWO_ASCII_CAPS.search(text)):
         return []
     return list(_find_pinyin_spans(text, table, loose))
+
+
+def _orders(split: tuple[tuple[str, ...], ...],
+            table: NameTable) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The syllables of pinyin words in Chinese order (surname first) and in Western order (a
+    one-syllable surname last), each None when its surname is not a Chinese one."""
+    syllables = tuple(s for part in split for s in part)
+    last = split[-1]
+    western = last + syllables[:-1] if len(last) == 1 else None
+    if western and last[0] not in table.surnames_pinyin and western not in table.by_pinyin:
+        western = None
+    # a surname not in the list of Chinese ones only for a name the table knows ("Tuan Mingxun")
+    return (syllables if syllables[0] in table.surnames_pinyin or syllables in table.by_pinyin else None), western
 
 
 _TWO_ASCII_CAPS = re.compile(r"(?<!\w)[A-Z][a-z]* [A-Z][a-z]*(?!\w)")
@@ -306,28 +338,57 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
 
     def half_split(i: int) -> Span | None:
         """A translated surname followed by the given name's syllables as separate pinyin words,
-        at least one of them not Vietnamese ("Trần Da Guang")."""
-        k = i + 2
-        if i < 1 or k > len(tokens) or tokens[i - 1][0] not in table.surnames_vi or not adjacent(i - 1, i):
+        at least one of them not Vietnamese ("Trần Da Guang"); or any such words when the table
+        knows the name: three of them ("Võ Shi Ying Chun"), or a family name that is not a Chinese
+        one ("Tòng Shi Fang")."""
+        if i < 1 or i + 1 >= len(tokens) or not readings[i] or not readings[i + 1] or not adjacent(i - 1, i):
             return None
-        if not all(adjacent(x, x + 1) and readings[x] for x in range(i, k - 1)) or not readings[k - 1]:
+        surname = tokens[i - 1][0]
+        for k in (i + 3, i + 2):
+            if k > len(tokens) or not all(readings[x] and len(readings[x][0]) == 1 for x in range(i, k)):
+                continue
+            if not all(adjacent(x, x + 1) for x in range(i, k - 1)):
+                continue
+            syllables = tuple(readings[x][0][0] for x in range(i, k))
+            if not table.knows_half(surname, syllables):
+                if k == i + 3 or surname not in table.surnames_vi:
+                    continue
+                if not any(foreign[i:k]) and not (loose and not all(table.is_vi_given(tokens[x][0])
+                                                                    for x in range(i, k))):
+                    continue
+            return Span(tokens[i - 1].start(), tokens[k - 1].end(), text[tokens[i - 1].start():tokens[k - 1].end()],
+                        syllables, surname)
+        return None
+
+    def one_word_half(i: int) -> Span | None:
+        """A translated family name before the given name in one pinyin word, as pinyin writes a
+        given name ("Trần Daguang"); also a word that reads as Vietnamese but no Vietnamese name
+        uses, when the table knows the name ("Trần Xi", "La Gan"), and the split the table knows
+        ("Đinh Guangen": guan-gen, not guang-en)."""
+        prev = i - 1
+        if prev < 0 or not readings[i] or not adjacent(prev, i):
             return None
-        if any(len(readings[x][0]) != 1 for x in range(i, k)):
-            return None
-        syllables = tuple(readings[x][0][0] for x in range(i, k))
-        if not any(foreign[i:k]) and not (loose and not all(table.is_vi_given(tokens[x][0]) for x in range(i, k))) \
-                and not table.knows_half(tokens[i - 1][0], syllables):
-            return None
-        return Span(tokens[i - 1].start(), tokens[k - 1].end(), text[tokens[i - 1].start():tokens[k - 1].end()],
-                    tuple(readings[x][0][0] for x in range(i, k)), tokens[i - 1][0])
+        surname = tokens[prev][0]
+        split = next((s for s in readings[i] if table.knows_half(surname, s)), None)
+        if split is not None and (foreign[i] or not table.is_vi_given(tokens[i][0])):
+            return Span(tokens[prev].start(), tokens[i].end(), text[tokens[prev].start():tokens[i].end()],
+                        split, surname)
+        if foreign[i] and surname in table.surnames_vi and len(readings[i][0]) <= 3:
+            return Span(tokens[prev].start(), tokens[i].end(), text[tokens[prev].start():tokens[i].end()],
+                        readings[i][0], surname)
+        return None
 
     def surname_then_vietnamese(i: int) -> Span | None:
-        """A pinyin surname followed by the given name already in Hán-Việt ("Fan Minh Chính")."""
-        if not readings[i] or len(readings[i][0]) != 1 or readings[i][0][0] not in table.surnames_pinyin:
+        """A pinyin surname followed by the given name already in Hán-Việt ("Fan Minh Chính"); a
+        family name that is not a Chinese surname only when the table knows the name ("Tuan Minh Huấn")."""
+        if not readings[i] or len(readings[i][0]) != 1:
             return None
-        given: list[int] = []
-        for x in (i + 1, i + 2):
-            if x >= len(tokens) or not adjacent(x - 1, x) or not _is_vi_name_word(tokens[x][0], table):
+        chinese = readings[i][0][0] in table.surnames_pinyin
+        if not chinese and readings[i][0][0] not in table.family_pinyin:
+            return None
+        given: list[int] = []  # up to three words, also ones that could be pinyin: the table decides
+        for x in (i + 1, i + 2, i + 3):
+            if x >= len(tokens) or not adjacent(x - 1, x) or not _is_vi_name_word(tokens[x][0], table, True):
                 break
             given.append(x)
         surname = readings[i][0][0]
@@ -337,7 +398,8 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
                    and fold(name.han_viet).split(" ", 1)[1] == words for name in table.names):
                 break
         else:
-            if not foreign[i] or not given:  # "Ma Văn Kháng" is a Vietnamese name
+            given = list(itertools.takewhile(lambda x: _is_vi_name_word(tokens[x][0], table), given[:2]))
+            if not chinese or not foreign[i] or not given:  # "Ma Văn Kháng" is a Vietnamese name
                 return None
             n = len(given)
         last = tokens[given[n - 1]]
@@ -354,21 +416,24 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
             k = i + size
             if k > len(tokens) or not all(readings[x] for x in range(i, k)):
                 continue
-            if not all(adjacent(x, x + 1) for x in range(i, k - 1)) or not any(foreign[i:k]):
+            if not all(adjacent(x, x + 1) for x in range(i, k - 1)):
                 continue
-            normal = tuple(s for x in range(i, k) for s in readings[x][0])
-            if not 2 <= len(normal) <= 4:
+            # a token may split into syllables more than one way ("Guangen": guang-en, guan-gen;
+            # "Jinai": jin-ai, ji-nai): the split the table knows, else the first
+            splits = list(itertools.islice(itertools.product(*(readings[x] for x in range(i, k))), 16))
+            known = next((c for c in splits if any(o in table.by_pinyin for o in _orders(c, table) if o)), None)
+            if not any(foreign[i:k]) and not (loose and known):  # "Xi Chen" only in a flagged document
                 continue
-            last = readings[k - 1][0]
-            western = last + normal[:-1] if len(last) == 1 and last[0] in table.surnames_pinyin else None
-            if normal[0] not in table.surnames_pinyin:
-                normal = None
+            split = known or splits[0]
+            normal, western = _orders(split, table)
+            if not 2 <= sum(map(len, split)) <= 4:
+                continue
             if normal is None and western is None:
                 continue
             # the order the table knows; else a surname written alone in front is Chinese order
             # ("Xi Jinping"), a surname alone behind a longer given name Western ("Jinping Xi")
             if western and (western in table.by_pinyin and normal not in table.by_pinyin
-                            or normal is None or len(readings[i][0]) > 1 and normal not in table.by_pinyin):
+                            or normal is None or len(split[0]) > 1 and normal not in table.by_pinyin):
                 syllables, alt = western, normal
             else:
                 syllables, alt = normal, western
@@ -378,19 +443,17 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
                 best = rank
                 found = Span(tokens[i].start(), tokens[k - 1].end(),
                              text[tokens[i].start():tokens[k - 1].end()], syllables, alt=alt)
-                # an ASCII Hán-Việt family name in front ("Chu", "La", "Mai") may be translated already
+                # an ASCII Hán-Việt family name in front ("Chu", "La", "Mai", "Du") may be translated
+                # already: "Chu Yong Kang", "Du Zhengsheng"
                 half = half_split(i + 1) if tokens[i][0] in table.surnames_vi else None
+                if half is None and size == 2:
+                    half = one_word_half(i + 1)
                 if half is not None and half.end == found.end:
                     found.half = half
+        if found is None:
+            found = one_word_half(i)
         if found is None and foreign[i]:
-            # pinyin writes a given name as one token ("Daguang"), so one token is the whole name
-            syllables = readings[i][0]
-            prev = i - 1
-            if prev >= 0 and tokens[prev][0] in table.surnames_vi and adjacent(prev, i) and len(syllables) <= 3:
-                found = Span(tokens[prev].start(), tokens[i].end(),
-                             text[tokens[prev].start():tokens[i].end()], syllables, tokens[prev][0])
-            else:
-                found = Span(tokens[i].start(), tokens[i].end(), tokens[i][0], syllables, "?single")
+            found = Span(tokens[i].start(), tokens[i].end(), tokens[i][0], readings[i][0], "?single")
         if found is not None:
             spans.append(found)
             while i < len(tokens) and tokens[i].start() < found.end:
@@ -679,8 +742,28 @@ def _repair_names(fields: list[Field_], table: NameTable, context: set[str],
                 elif not is_single or candidates:
                     uncertain.append(Uncertain(kind="pinyin-name", text=span.text, candidates=candidates,
                                                where=f.where, index=f.index))
+            if singles and resolved:
+                _repair_lone_family_names(f, table, resolved, repairs, uncertain)
     # repairs were collected right to left within a field; report them in reading order
     repairs.sort(key=lambda r: (["title", "summary", "paragraphs", "captions"].index(r.where), r.index or 0))
+
+
+def _repair_lone_family_names(f: Field_, table: NameTable, resolved: dict[tuple[str, ...], str],
+                              repairs: list[Repair], uncertain: list[Uncertain]) -> None:
+    """The family name alone after "ông", "bà" or a title, once the document's full name in pinyin
+    is resolved, also when it reads as a Vietnamese word ("ông Li", "Thủ tướng Chen": Lý, Trần);
+    never one followed by another capitalised word ("ông Cao Văn Long" is someone else)."""
+    for m in reversed(list(table.lone_family.finditer(f.text))):
+        word = m["n"]
+        if not is_vietnamese_ascii_syllable(word) or re.match(r" [^\W\d_]*[^\W\d_a-zà-ỹđ]", f.text[m.end():]):
+            continue  # a foreign one was a span already; a capital next is another name
+        hits = sorted({hv.split()[0] for key, hv in resolved.items() if key[0] == word.lower()})
+        if len(hits) == 1:
+            repairs.append(Repair(kind="pinyin-name", before=word, after=hits[0], confidence=0.9,
+                                  where=f.where, index=f.index))
+            _apply(f, m.start("n"), m.end("n"), hits[0])
+        elif hits:
+            uncertain.append(Uncertain(kind="pinyin-name", text=word, candidates=hits, where=f.where, index=f.index))
 
 
 def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Repair],
@@ -748,7 +831,8 @@ def _same_tones(a: str, b: str) -> bool:
 # (kind, pattern, replacement, only in a flagged document)
 _RULES: list[tuple[str, re.Pattern[str], str, bool]] = [
     ("punctuation", re.compile(r"\s*,\s+\.(?!\.)"), ".", False),
-    ("punctuation", re.compile(r"(?<=\w)\s+([.,])(?![.\w])"), r"\1", False),
+    # also after a closing bracket or quote or a per cent sign ("(… Ninh Bình) .", "“… về mình” .", "75% .")
+    ("punctuation", re.compile(r"(?:(?<=[\w)\]”’%])|(?<=\w\"))\s+([.,])(?![.\w])"), r"\1", False),
     # a space before ; : ! ? is French-style spacing some writers use: a fault only in garbled text
     ("punctuation", re.compile(r"(?<=\w)\s+([;:!?])(?![.\w])"), r"\1", True),
     ("punctuation", re.compile(r"\bvv\.(?=\s|$)"), "v.v.", False),
@@ -794,7 +878,8 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
             continue
         text = _without_glosses(f.text, table)  # a name's gloss is house style: it does not count
         pinyin = len([s for s in find_pinyin_spans(text, table) if s.vi_prefix != "?single"])
-        dangling = len(re.findall(r"\w\s+[.,;:](?![.\w])|,\s*\.", text))
+        # ", ." dangles; ",..." is a list's "and so on" ("Facebook, Zalo,... Bên cạnh đó")
+        dangling = len(re.findall(r"(?:[\w)\]”’%]|\w\")\s+[.,;:](?![.\w])|,\s*\.(?!\.)", text))
         dbl = len(table.doubled(text))
         words = text.split()
         ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and

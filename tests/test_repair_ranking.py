@@ -152,7 +152,10 @@ def test_vietnamese_given_names_in_garbled_and_clean_text_are_left_alone():
         for text in (with_name(para, name), with_name(para, name).replace(", ", " , ", 1)):
             r = repair_document("Tin", None, [text], [])
             assert [x for x in r.repairs if x.kind == "pinyin-name"] == [] and r.uncertain == [], text
-    # an unflagged page never reads "Hồ Chun Hua" loosely: no repair, no flag
-    clean = with_name(para, "Hồ Chun Hua")
+    # an unflagged page never reads a name the table does not know loosely ("Hồ Hua Chun"): no
+    # repair, no flag; one the table knows ("Hồ Chun Hua": Hồ Xuân Hoa) is repaired like "Trương Gao Li"
+    clean = with_name(para, "Hồ Hua Chun")
     r = repair_document("Tin", None, [clean], [])
     assert r.paragraphs == [clean] and r.repairs == [] and r.uncertain == [] and not r.machine_translated.flagged
+    r = repair_document("Tin", None, [with_name(para, "Hồ Chun Hua")], [])
+    assert r.paragraphs == [with_name(para, "Hồ Xuân Hoa")]

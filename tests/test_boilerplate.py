@@ -283,3 +283,10 @@ def test_plain_text_article_starts_at_its_title_over_a_dateline():
     s = strip_boilerplate(page, shape="text")
     assert s.title == "Mưa lớn kéo dài ở miền Trung gây ngập sâu"
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == body
+
+
+@pytest.mark.parametrize("heading", ["Tham khảo thêm", "Bài viết khác:", "Có thể bạn quan tâm", "Tin cùng loại"])
+def test_a_related_block_heading_ends_the_article(heading):
+    s = strip_boilerplate(ARTICLE + f"{heading}\n\nQuy định mới về tổ chức đơn vị sự nghiệp công lập từ ngày 01/7/2026\n")
+    assert s.paragraphs[-1].startswith("Các trường học")
+    assert [r.reason for r in s.removed][-2:] == ["related-links", "related-links"]

@@ -491,8 +491,13 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
     for date in dates:
         before = [c for c in candidates if date - 2 <= c[0] < date]
         after = [c for c in candidates if date < c[0] <= date + 2]
-        if before or after:
-            return (before[-1] if before else after[0])[1], "dateline"
+        # above the date as a rule; below it when what is above is a section's name ("Văn hóa -
+        # Giải trí") and a headline follows the date
+        if before and (not after or _words(lines[before[-1][1]]) >= _HEADLINE_WORDS
+                       or _words(lines[after[0][1]]) < _HEADLINE_WORDS):
+            return before[-1][1], "dateline"
+        if after:
+            return after[0][1], "dateline"
     repeated = [c for c in candidates if keys[_key(lines[c[1]].strip())] > 1 and _words(lines[c[1]]) >= 4]
     if repeated:
         return repeated[0][1], "repeated"
@@ -565,6 +570,8 @@ _IMAGE_CAPTION_WORDS = 5
 # non-blank lines of the article's lead window searched for its title: the whole window (12 lines
 # above the text, 8 into it), which menus can fill to just above the title
 TITLE_SEARCH_LINES = 20
+# a headline has at least this many words; a section's name ("Văn hóa - Giải trí", "Sao Việt") fewer
+_HEADLINE_WORDS = 6
 # a paragraph this long just below a dateline is the article's text beginning (not a widget's line)
 _ARTICLE_TEXT_CHARS = 100
 

@@ -290,3 +290,12 @@ def test_a_related_block_heading_ends_the_article(heading):
     s = strip_boilerplate(ARTICLE + f"{heading}\n\nQuy định mới về tổ chức đơn vị sự nghiệp công lập từ ngày 01/7/2026\n")
     assert s.paragraphs[-1].startswith("Các trường học")
     assert [r.reason for r in s.removed][-2:] == ["related-links", "related-links"]
+
+
+def test_title_below_its_dateline_when_a_section_name_is_above():
+    page = ("Văn hóa - Giải trí\nSao Việt\nXuất bản ngày 10/11/2024 02:12 PM\n"
+            "Ca sĩ Chi Dân: Sự nghiệp trượt dốc, 2 lần bị nghi liên quan ma tuý\n"
+            "Từng là ca sĩ trẻ được yêu thích, sự nghiệp của Chi Dân trượt dốc sau nhiều lần vướng ồn ào đời tư.")
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == "Ca sĩ Chi Dân: Sự nghiệp trượt dốc, 2 lần bị nghi liên quan ma tuý"
+    assert s.title_source == "dateline"

@@ -8,6 +8,8 @@ that ``<meta>`` tags give.
 """
 from __future__ import annotations
 
+import re
+
 import lxml.etree
 import lxml.html
 
@@ -69,6 +71,12 @@ def read_html(text: str) -> Page:
     return Page("html", reader.units, meta)
 
 
+# class or id words Vietnamese and international CMSes give a photo's caption block (the element
+# is not a <figcaption>): "caption", "PhotoCMS_Caption", "chu-thich" (Vietnamese for caption),
+# vnexpress's <p class="Image">, "img-desc", "photo-note", "legend"
+_CAPTION_CLASS = re.compile(r"(?i)caption|chu-?thich|legend|(?:img|image|photo|pic)[-_]?(?:desc|note|text)|(?:^|\s)Image(?:\s|$)")
+
+
 def _hidden(element: lxml.html.HtmlElement) -> bool:
     if element.get("hidden") is not None or element.get("aria-hidden") == "true":
         return True
@@ -121,6 +129,8 @@ class _Reader:
                 kind = ("heading", int(tag[1]))
             elif tag in _KINDS:
                 kind = (_KINDS[tag], 0)
+            elif _CAPTION_CLASS.search(f"{element.get('class') or ''} {element.get('id') or ''}"):
+                kind = ("figcaption", 0)  # a CMS's caption block: <p class="Image">, <div class="PhotoCMS_Caption">
             elif kind[0] in ("title-tag",):
                 kind = ("paragraph", 0)
         if tag == "img":

@@ -294,3 +294,12 @@ def test_a_menu_on_one_line_of_page_text_is_furniture_whatever_its_stop_words():
     assert s.title == TITLE
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
     assert [r.line for r in s.removed if r.reason == "menu-words"] == [2, 3, 9]
+
+
+def test_a_cms_caption_block_in_html_is_a_caption():
+    page = HTML.replace('<figure><img src="a.jpg" alt=""><figcaption>Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9.</figcaption></figure>',
+                        '<img src="a.jpg" alt=""><p class="Image">Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9.</p>')
+    assert "figcaption" not in page.split("<article>")[1]
+    s = strip_boilerplate(ingest_bytes(page.encode("utf-8"), Path("bao-so-3.html")).text, shape="html")
+    assert s.captions == ["Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9."]
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY

@@ -319,6 +319,25 @@ def pages_per_second(pages: list[Page], docs: int) -> dict[str, float]:
     return rates
 
 
+def scaling(pages: list[Page]) -> None:
+    """Seconds per 1,000 units of pages of 5,000 and 50,000 one-word units, per shape, side by side:
+    equal figures mean time grows linearly with the page (a quadratic pass once took 350 s for a
+    page of 50,000 one-word lines)."""
+    words = " ".join(p.raw for p in pages if p.shape == "text").split()
+    print(f"{'units':>8}{'text s/1k':>11}{'markdown s/1k':>15}{'html s/1k':>11}")
+    for n in (5_000, 50_000):
+        picked = (words * (n // len(words) + 1))[:n]
+        shapes = {"text": "\n".join(picked),
+                  "markdown": "\n".join(f"* [{w}](https://a.vn/{i})" for i, w in enumerate(picked)),
+                  "html": "<html><body>" + "".join(f"<p>{html.escape(w)}</p>" for w in picked) + "</body></html>"}
+        cells = []
+        for shape, text in shapes.items():
+            start = time.perf_counter()
+            strip_boilerplate(text, shape=shape)
+            cells.append((time.perf_counter() - start) / n * 1000)
+        print(f"{n:>8,}{cells[0]:>11.3f}{cells[1]:>15.3f}{cells[2]:>11.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=200, help="pages timed per system (jusText, trafilatura: a quarter)")
@@ -330,6 +349,8 @@ def main() -> None:
                     help="also every page flattened to one line (its visible text joined with spaces)")
     ap.add_argument("--as-text", action="store_true",
                     help="also every Markdown and HTML page as plain lines (its visible text, one block per line)")
+    ap.add_argument("--scaling", action="store_true",
+                    help="also the time per unit of huge pages (5,000 and 50,000 one-word lines) per shape")
     args = ap.parse_args()
     pages = [p for p in load_corpus(args.corpus) if args.include_excerpts or not p.excerpt]
     sites = {p.site for p in pages}
@@ -353,6 +374,8 @@ def main() -> None:
             print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.page_f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}")
     ours = results["vnclean"][0]["all"]
     print(f"vnclean all: body word-F1 {ours.f1:.3f}, leaked {ours.leak:.1%}, titles {ours.titles_right}/{ours.titles}")
+    if args.scaling:
+        scaling(pages)
     if args.show:
         for page in pages:
             why = results["vnclean"][1][page.name]

@@ -69,6 +69,7 @@ def damage_a_later_page(path: Path, holding: bytes | None = None) -> list[int]:
 # Item 1: never downgrade
 
 
+@pytest.mark.slow  # runs the flow on the temporary Prefect API
 def test_a_run_without_the_model_keeps_stored_english_and_waits(prefect_api, input_copy, tmp_path, tiny_model,
                                                                  monkeypatch):
     out = tmp_path / "output"
@@ -256,6 +257,7 @@ def crash_after(chunks: int, inp: Path, out: Path) -> int:
     return int(done.stdout.split("to do ")[1].split()[0])
 
 
+@pytest.mark.slow  # runs the flow on the temporary Prefect API
 def test_a_killed_run_resumes_after_the_chunks_it_recorded(prefect_api, seed_paths, tmp_path, argos_dir):
     inp, out = tmp_path / "in", tmp_path / "out"
     inp.mkdir()
@@ -327,6 +329,7 @@ def assert_nothing_partial(out: Path) -> None:
         json.loads(line)
 
 
+@pytest.mark.slow  # runs the flow on the temporary Prefect API
 def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_finishes(prefect_api, input_copy, small_tmpfs,
                                                                      tiny_model):
     out = small_tmpfs

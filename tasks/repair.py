@@ -885,7 +885,9 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
         ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and
                          not is_vietnamese_ascii_syllable(w.strip(",.;:()")))
         non_vi = ascii_caps / max(1, len(words))
-        raw = 1.0 * pinyin + 0.7 * dangling + 0.7 * dbl + NON_VI_WEIGHT * non_vi
+        # faults per 100 words: one stray " ," in a 400-word paragraph (a page whose line breaks
+        # were lost is one paragraph) is a typo, the same fault in every sentence is the machine's
+        raw = (1.0 * pinyin + 0.7 * dangling + 0.7 * dbl) / max(1.0, len(words) / 100) + NON_VI_WEIGHT * non_vi
         paragraph_scores.append(round(1 - math.exp(-raw), 3))
         totals["pinyin_names"] += pinyin
         totals["dangling_punctuation"] += dangling

@@ -155,3 +155,17 @@ def test_name_consistency_repairs_one_variant_and_lists_a_disputed_one_once_per_
     assert r.paragraphs == ["Ông Quách Thành Côn gặp ông Quách Thành Côn. Sau đó Tập Cận Bình phát biểu."]
     assert [(x.kind, x.before, x.after) for x in r.repairs] == [("name-consistency", "Tập Cân Bình", "Tập Cận Bình")]
     assert [(u.text, u.candidates) for u in r.uncertain] == [("Quách Thành Côn", ["Quách Thanh Côn"])] * 2
+
+
+def test_one_stray_comma_in_a_long_paragraph_is_a_typo_not_machine_translation():
+    # a page whose line breaks were lost is one long paragraph: one " ," in 400 words is the
+    # writer's slip; the score counts faults per 100 words
+    sentence = ("Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải "
+                "sơ tán đến các điểm tránh trú an toàn do chính quyền địa phương bố trí. ")
+    paragraph = sentence * 6 + "Các trường học cho học sinh nghỉ học , chờ nước rút. " + sentence * 6
+    r = repair_document("Mưa lớn ở miền Trung", None, [paragraph], [])
+    assert not r.machine_translated.flagged, r.machine_translated
+    # the same fault in every sentence is the machine's
+    garbled = " ".join(s.replace(", người", " , người") for s in [sentence] * 6)
+    assert repair_document("Mưa lớn ở miền Trung", None, [garbled], []).machine_translated.score > \
+        r.machine_translated.score

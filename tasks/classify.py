@@ -23,6 +23,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,12 +57,20 @@ class Settings(BaseModel):
     template_max_words: int = Field(ge=1)
 
 
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
+
+
+def read_settings(model: type[SettingsModel], path: Path, what: str) -> SettingsModel:
+    """A TOML file of thresholds, validated by ``model``; a clear error naming the file."""
+    try:
+        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except Exception as err:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(f"{what} {path} are invalid: {err}") from err
+
+
 @functools.cache
 def load_settings(path: Path = DATA / "classify.toml") -> Settings:
-    try:
-        return Settings.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except Exception as err:  # noqa: BLE001 - re-raised with the file name
-        raise ValueError(f"classifier settings {path} are invalid: {err}") from err
+    return read_settings(Settings, path, "classifier settings")
 
 
 @functools.cache

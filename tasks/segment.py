@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,10 +51,9 @@ class Settings(BaseModel):
 
 @functools.cache
 def load_settings(path: Path = DATA / "flattened.toml") -> Settings:
-    try:
-        return Settings.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except Exception as err:  # noqa: BLE001 - re-raised with the file name
-        raise ValueError(f"flattened-page settings {path} are invalid: {err}") from err
+    from tasks.classify import read_settings
+
+    return read_settings(Settings, path, "flattened-page settings")
 
 
 def is_flattened(line: str, settings: Settings | None = None) -> bool:

@@ -53,10 +53,24 @@ def syllable_key(word: str) -> tuple[str, str]:
     return ("".join(c for c in decomposed if c not in _TONES), "".join(c for c in decomposed if c in _TONES))
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case, no tone marks or vowel hats, đ -> d: 'Quách Thành Côn' -> 'quach thanh con'."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# The start of a capitalised word, for regexes that find them in C instead of a Python loop over
+# every word: any word character but a digit, "_" and the lower-case letters of ASCII and of
+# Vietnamese (a superset: callers keep the words whose first character ``isupper()``). The
+# lookbehind after it is "no word character before" (``(?<!\w)``) moved behind the first
+# character, so that the regex engine looks for that character class first.
+_VI_LOWER = "".join(sorted({unicodedata.normalize("NFC", base + tone) for base in "aăâeêioôơuưy"
+                            for tone in ("", *_TONES)} | {"đ"}))
+_CAP_START = rf"[^\W\d_a-z{_VI_LOWER}]"
+_CAPITALISED_WORD = re.compile(rf"{_CAP_START}(?<!\w[\s\S])\w*")  # a \w+ token, capitalised
+_CAPITALISED_DASHED = re.compile(rf"{_CAP_START}(?<![\w-][\s\S])[\w-]*")  # a [\w-]+ token, capitalised
+_WORD_CHAR = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,13 @@ class NameTable:
         return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, family))}) [A-Z][a-z]+(?!\w)")
 
     @functools.cached_property
+    def half_gate_hint(self) -> re.Pattern[str]:
+        """What every match of :attr:`half_gate` holds, without its boundaries: found faster, as it
+        starts with a letter (the family names' first letters)."""
+        family = sorted({n.han_viet.split()[0] for n in self.names if n.kind == "person"}, key=len, reverse=True)
+        return re.compile(rf"(?:{'|'.join(map(re.escape, family))}) [A-Z][a-z]")
+
+    @functools.cached_property
     def lone_family(self) -> re.Pattern[str]:
         """A capitalised ASCII word after "ông", "bà", "ngài" or a title of office ("ông Li", "Thủ tướng Li")."""
         titles = "|".join(map(re.escape, self.doubled_titles)) or "(?!)"
@@ -133,6 +154,11 @@ class NameTable:
         words = "|".join(map(re.escape, sorted(self.never_doubled)))
         return re.compile(rf"(?<!\w)(?P<t>{titles})(?: (?P=t))+(?!\w)|\b(?P<w>{words})(?: (?P=w))+\b")
 
+    @functools.cached_property
+    def _doubled_hint(self) -> tuple[str, ...]:
+        """What every match of :attr:`_doubled` holds: a title or word, a space, the same again."""
+        return tuple(f"{w} {w}" for w in (*self.doubled_titles, *sorted(self.never_doubled)))
+
     def doubled(self, text: str) -> list[re.Match[str]]:
         """A never-doubled word or title written twice or more ("Bộ Bộ", "Thủ tướng Thủ tướng"); not
         when the last copy begins a noun ("Đại sứ Đại sứ quán": a title, then the embassy).
@@ -144,6 +170,8 @@ class NameTable:
             last = text[m.end() - len(m["t"]):]
             return any(last.startswith(noun) and not last[len(noun):len(noun) + 1].isalnum()
                        for noun in self.title_nouns.get(m["t"], ()))
+        if not any(twice in text for twice in self._doubled_hint):
+            return []
         return [m for m in self._doubled.finditer(text) if m["w"] or not begins_noun(m)]
 
 
@@ -271,13 +299,15 @@ class Span:
 _ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z][a-z]+(?!\w)( (?=[^\W\d_]))?")
 
 
+@functools.lru_cache(maxsize=256)  # a field is asked up to four times (score, glosses, two repair passes)
 def _may_hold_pinyin(text: str, table: NameTable) -> bool:
     """Every span needs a capitalised ASCII token that is not a Vietnamese syllable, or a pinyin
     surname (or a table person's family name) before another word ("Hu Cẩm Đào"), or a table
     person's family name in Hán-Việt before an ASCII word ("Trần Xi")."""
     return any(not is_vietnamese_ascii_syllable(m[0].rstrip()) and segmentations(m[0].rstrip(), table)
                or m[1] and (m[0].rstrip().lower() in table.surnames_pinyin or m[0].rstrip().lower() in table.family_pinyin)
-               for m in _ASCII_CAPITALISED.finditer(text)) or bool(table.half_gate.search(text))
+               for m in _ASCII_CAPITALISED.finditer(text)) \
+        or bool(table.half_gate_hint.search(text) and table.half_gate.search(text))
 
 
 def _is_vi_name_word(word: str, table: NameTable, or_pinyin: bool = False) -> bool:
@@ -703,17 +733,27 @@ def _combos(first: tuple[str, ...], rest: tuple[str, ...], table: NameTable) -> 
 def _context_names(fields: list[Field_]) -> set[str]:
     """Capitalised Vietnamese word sequences (2..4 words) present in the document."""
     names: set[str] = set()
+
+    def add(run: list[str]) -> None:
+        for n in (2, 3, 4):
+            for k in range(len(run) - n + 1):
+                names.add(" ".join(run[k:k + n]))
+
     for f in fields:
-        for segment in re.split(r"[^\w\s-]+", f.text):  # a name never spans punctuation
-            run: list[str] = []
-            for word in segment.split() + [""]:
-                if word[:1].isupper() and word.isalpha():
-                    run.append(word)
-                    continue
-                for n in (2, 3, 4):
-                    for k in range(len(run) - n + 1):
-                        names.add(" ".join(run[k:k + n]))
+        # words are the runs of word characters and "-" between spaces and punctuation (a name
+        # never spans punctuation); a run of names goes on over white space only
+        run: list[str] = []
+        end = 0
+        for m in _CAPITALISED_DASHED.finditer(f.text):
+            word = m[0]
+            if not (word[0].isupper() and word.isalpha()):
+                continue  # not a name's word: the text between this and the next one is not white space
+            if run and not f.text[end:m.start()].isspace():
+                add(run)
                 run = []
+            run.append(word)
+            end = m.end()
+        add(run)
     return names
 
 
@@ -786,18 +826,20 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
         return counts[text]
 
     for f in fields:
-        words = list(re.finditer(r"\w+", f.text))
+        # the capitalised words (\w+ tokens): a window is n of them with no other word between
+        words = [m for m in _CAPITALISED_WORD.finditer(f.text) if m[0][0].isupper()]
+        next_to = [not _WORD_CHAR.search(f.text, a.end(), b.start()) for a, b in zip(words, words[1:])]
         edits: list[tuple[int, int, str]] = []
         free_from = 0  # no two edits overlap
         for k, word in enumerate(words):
-            if word.start() < free_from or not (word[0][:1].isupper() and fold(word[0]) in table.first_folds):
+            if word.start() < free_from or fold(word[0]) not in table.first_folds:
                 continue
             for n in (3, 4):
                 if k + n > len(words):
                     continue
                 window = words[k:k + n]
                 text = f.text[window[0].start():window[-1].end()]
-                if not all(w[0][:1].isupper() for w in window) or " " * 2 in text:
+                if not all(next_to[k:k + n - 1]) or " " * 2 in text:
                     continue
                 names = table.by_fold.get(fold(text))
                 if not names:
@@ -828,22 +870,24 @@ def _same_tones(a: str, b: str) -> bool:
     return sig(a) == sig(b)
 
 
-# (kind, pattern, replacement, only in a flagged document)
-_RULES: list[tuple[str, re.Pattern[str], str, bool]] = [
-    ("punctuation", re.compile(r"\s*,\s+\.(?!\.)"), ".", False),
+# (kind, pattern, replacement, only in a flagged document, what every match holds: a text with
+# none is not searched for the pattern, most are not, and this is found much faster)
+_RULES: list[tuple[str, re.Pattern[str], str, bool, re.Pattern[str]]] = [
+    ("punctuation", re.compile(r"\s*,\s+\.(?!\.)"), ".", False, re.compile(r"\s\.")),
     # also after a closing bracket or quote or a per cent sign ("(… Ninh Bình) .", "“… về mình” .", "75% .")
-    ("punctuation", re.compile(r"(?:(?<=[\w)\]”’%])|(?<=\w\"))\s+([.,])(?![.\w])"), r"\1", False),
+    ("punctuation", re.compile(r"(?:(?<=[\w)\]”’%])|(?<=\w\"))\s+([.,])(?![.\w])"), r"\1", False,
+     re.compile(r"\s[.,]")),
     # a space before ; : ! ? is French-style spacing some writers use: a fault only in garbled text
-    ("punctuation", re.compile(r"(?<=\w)\s+([;:!?])(?![.\w])"), r"\1", True),
-    ("punctuation", re.compile(r"\bvv\.(?=\s|$)"), "v.v.", False),
-    ("casing", re.compile(r"(?<=\d )Tháng(?= \d)"), "tháng", False),
+    ("punctuation", re.compile(r"(?<=\w)\s+([;:!?])(?![.\w])"), r"\1", True, re.compile(r"\s[;:!?]")),
+    ("punctuation", re.compile(r"\bvv\.(?=\s|$)"), "v.v.", False, re.compile(r"vv\.")),
+    ("casing", re.compile(r"(?<=\d )Tháng(?= \d)"), "tháng", False, re.compile("Tháng")),
 ]
 
 
 def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Repair], flagged: bool) -> None:
     for f in fields:
-        for kind, pattern, replacement, flagged_only in _RULES:
-            if flagged_only and not flagged:
+        for kind, pattern, replacement, flagged_only, hint in _RULES:
+            if flagged_only and not flagged or not hint.search(f.text):
                 continue
             for m in reversed(list(pattern.finditer(f.text))):
                 after = m.expand(replacement)
@@ -869,6 +913,15 @@ def _context(text: str, start: int, end: int, width: int = 12) -> str:
 _CAPTION_CREDIT = re.compile(r"(?<=[^\W\d_])\s*\((Nguồn|Ảnh)\s*:\s*([^()]{1,60})\)\s*$")
 
 
+# ", ." dangles; ",..." is a list's "and so on" ("Facebook, Zalo,... Bên cạnh đó")
+_DANGLING = re.compile(r"(?:[\w)\]”’%]|\w\")\s+[.,;:](?![.\w])|,\s*\.(?!\.)")
+# what every dangling mark has (a space or comma before it): most paragraphs have none, and this
+# is found much faster than _DANGLING's matches are ruled out
+_SPACED_PUNCTUATION = re.compile(r"[\s,][.,;:]")
+# a white-space-separated word that is a capitalised ASCII word with only ",.;:()" around it
+_ASCII_CAP_WORD = re.compile(r"(?<!\S)[,.;:()]*([A-Z][A-Za-z]*)[,.;:()]*(?!\S)")
+
+
 def score_machine_translation(fields: list[Field_], table: NameTable) -> MachineTranslated:
     """Explainable MT score: per paragraph, faults that edited Vietnamese does not have."""
     paragraph_scores = []
@@ -878,16 +931,16 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
             continue
         text = _without_glosses(f.text, table)  # a name's gloss is house style: it does not count
         pinyin = len([s for s in find_pinyin_spans(text, table) if s.vi_prefix != "?single"])
-        # ", ." dangles; ",..." is a list's "and so on" ("Facebook, Zalo,... Bên cạnh đó")
-        dangling = len(re.findall(r"(?:[\w)\]”’%]|\w\")\s+[.,;:](?![.\w])|,\s*\.(?!\.)", text))
+        dangling = len(_DANGLING.findall(text)) if _SPACED_PUNCTUATION.search(text) else 0
         dbl = len(table.doubled(text))
-        words = text.split()
-        ascii_caps = sum(1 for w in words if _is_ascii_cap(w.strip(",.;:()")) and
-                         not is_vietnamese_ascii_syllable(w.strip(",.;:()")))
-        non_vi = ascii_caps / max(1, len(words))
+        words = len(text.split())
+        # the words that are, once stripped of ",.;:()", a capitalised ASCII word not Vietnamese
+        ascii_caps = sum(1 for w in _ASCII_CAP_WORD.findall(text)
+                         if (len(w) == 1 or not w.isupper()) and not is_vietnamese_ascii_syllable(w))
+        non_vi = ascii_caps / max(1, words)
         # faults per 100 words: one stray " ," in a 400-word paragraph (a page whose line breaks
         # were lost is one paragraph) is a typo, the same fault in every sentence is the machine's
-        raw = (1.0 * pinyin + 0.7 * dangling + 0.7 * dbl) / max(1.0, len(words) / 100) + NON_VI_WEIGHT * non_vi
+        raw = (1.0 * pinyin + 0.7 * dangling + 0.7 * dbl) / max(1.0, words / 100) + NON_VI_WEIGHT * non_vi
         paragraph_scores.append(round(1 - math.exp(-raw), 3))
         totals["pinyin_names"] += pinyin
         totals["dangling_punctuation"] += dangling

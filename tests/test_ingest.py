@@ -117,3 +117,26 @@ def test_a_50_mb_file_is_rejected_without_being_read(tmp_path, monkeypatch):
 def test_document_ids_cannot_escape_the_output_folder(name):
     doc_id = doc_id_for(Path(name))
     assert "/" not in doc_id and not doc_id.startswith(".") and doc_id not in ("", "..")
+
+
+def test_vietnamese_ratio_and_zero_width_as_defined():
+    """issue 17: the regex forms give what the plain definitions gave (letters that isalpha, the
+    Vietnamese-only ones among them; every zero-width character removed, nothing else)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tasks.ingest import _VI_LETTERS, normalise_line, vietnamese_ratio
+
+    zero_width = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u17b4\u17b5"
+
+    @settings(max_examples=300)
+    @given(st.text(alphabet="aăĐđệỆ Ⅷ²1_-.\n\u00a0" + zero_width + "x", max_size=40))
+    def check(text: str) -> None:
+        letters = [c for c in text if c.isalpha()]
+        assert vietnamese_ratio(text) == (sum(c in _VI_LETTERS for c in letters) / len(letters) if letters else 0.0)
+        line = text.replace("\n", " ")
+        assert normalise_line(line) == normalise_line(line.translate(dict.fromkeys(map(ord, zero_width))))
+
+    check()
+    assert vietnamese_ratio("Việt Nam ²") == 1 / 7  # ệ of V i ệ t N a m; not the ²
+    assert normalise_line("Hà\u200b\u00adNội\ufeff") == "HàNội"

@@ -63,8 +63,7 @@ class Page:
     expect: dict[str, str | None] = field(default_factory=dict)
     heldout: bool = False
     excerpt: bool = False  # the first ~2,000 characters of a page only (the older pages)
-    flat: bool = False  # derived: the page's visible text on one line (see flattened)
-    derived: str = ""  # "flattened" or "as-text" for pages derived from a labelled page
+    derived: str = ""  # "flattened" or "as-text": derived from a labelled page (see those functions)
 
     def text_of(self, label: str) -> list[str]:
         return [visible(t, self.shape) for lab, t in self.rows if lab == label]
@@ -122,7 +121,7 @@ def flattened(page: Page) -> Page:
     texts = [" ".join(visible(t, page.shape).split()) for _, t in page.rows]
     rows = [(label, text) for (label, _), text in zip(page.rows, texts) if text]
     return Page(page.name, page.origin, page.site, "text", " ".join(t for _, t in rows), rows, [1] * len(rows),
-                dict(page.expect), page.heldout, page.excerpt, flat=True, derived="flattened")
+                dict(page.expect), page.heldout, page.excerpt, derived="flattened")
 
 
 def as_text(page: Page) -> Page:
@@ -188,7 +187,7 @@ def vnclean_output(page: Page) -> Output:
 
 
 def _lines_as_html(page: Page) -> str:
-    if page.flat:
+    if page.derived == "flattened":
         return f"<html><body><p>{html.escape(page.raw)}</p></body></html>"
     texts = [visible(t, page.shape) for _, t in page.rows] if page.shape != "html" else []
     return "<html><body>" + "".join(f"<p>{html.escape(t)}</p>" for t in texts) + "</body></html>"

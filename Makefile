@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: run test test-fast setup setup-test clean bench
+.PHONY: run test test-fast lint setup setup-test clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ run: setup
 
 test: setup-test
 	$(BIN)/python -m pytest
+
+# ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade, complexity; pyproject.toml [tool.ruff])
+lint: setup-test
+	$(BIN)/ruff check tasks flows vnclean
 
 # everything but the end-to-end tests that start Prefect or build models (marked slow): 1-2 minutes
 test-fast: setup-test

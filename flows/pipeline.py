@@ -13,8 +13,6 @@ the chunks left on disk.
 """
 from __future__ import annotations
 
-import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
-
 import contextlib
 import functools
 import json
@@ -27,13 +25,14 @@ import traceback
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
 from flows.outcome import final_state
 from tasks.argos import find_model
 from tasks.escape import md_link, md_text
@@ -354,7 +353,8 @@ def _publish(summary: RunSummary) -> None:
         description=f"vnclean: {summary.processed} documents from {md_text(summary.input_dir)}"
                     + (f" ({len(summary.rows)} shown: those that need attention)"
                        if len(summary.rows) < summary.processed else ""))
-    create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary), description="vnclean run summary")
+    create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary),
+                             description="vnclean run summary")
 
 
 def _flow_run_name() -> str:
@@ -364,7 +364,7 @@ def _flow_run_name() -> str:
     folder = Path(str(params.get("input_dir", "input"))).name or "input"
     # the run id's last (random) characters: two runs started in the same second differ
     unique = str(flow_run.id or "").replace("-", "")[-6:]
-    return f"{folder}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{unique}"
+    return f"{folder}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{unique}"
 
 
 @flow(name="vnclean", flow_run_name=_flow_run_name, log_prints=True, validate_parameters=True)
@@ -443,7 +443,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     collector.close()
             finally:
                 manifest.close()
-            record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **asdict(summary)}
+            record = {"finished": datetime.now(UTC).isoformat(timespec="seconds"), **asdict(summary)}
             atomic_write(out / "_run.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
             append_line(out / "_runs.jsonl", json.dumps(record, ensure_ascii=False) + "\n")  # one line per run
     except Exception as err:  # noqa: BLE001 - only a full or read-only output folder is handled here
@@ -480,7 +480,7 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
     pending = manifest.report_pending()
     if not pending and not summary.processed:
         return
-    from tasks.report import index_row, document_section, render_index
+    from tasks.report import document_section, index_row, render_index
 
     done_here = set()
     rows: list[str] = []

@@ -74,7 +74,8 @@ def installed_models() -> list[InstalledModel]:
         if meta.get("type", "translate") != "translate":
             continue
         found.append(InstalledModel(folder, meta.get("from_code", ""), meta.get("to_code", ""),
-                                    str(meta.get("package_version", "")), _dir_size(folder), str(meta.get("code") or "")))
+                                    str(meta.get("package_version", "")), _dir_size(folder),
+                                    str(meta.get("code") or "")))
     return found
 
 

@@ -159,7 +159,8 @@ _CONTAINER_KIND = {"list_item": "item", "blockquote": "quote"}
 def read_markdown(text: str) -> Page:
     """Units of a crawler's Markdown: one per raw line, markup reduced to the text a reader sees.
 
-    >>> page = read_markdown("* [Thời sự](https://a.vn/ts)\\n\\n# Bão số 3\\n![Gió mạnh](a.jpg)\\nMưa **to** [ ](javascript:;).")
+    >>> page = read_markdown("* [Thời sự](https://a.vn/ts)\\n\\n# Bão số 3\\n![Gió mạnh](a.jpg)\\n"
+    ...                      "Mưa **to** [ ](javascript:;).")
     >>> [(u.kind, u.text, u.link_chars) for u in page.units if u.text]
     [('item', 'Thời sự', 7), ('heading', 'Bão số 3', 0), ('image', 'Gió mạnh', 0), ('paragraph', 'Mưa to .', 0)]
     >>> page.meta["h1"]

@@ -107,7 +107,7 @@ class Profiles:
                 best, best_score = name, score
         return best
 
-    @functools.cache
+    @functools.cache  # noqa: B019 - a handful of Profiles live as long as the process; each compiles once
     def rules_for(self, site: str | None) -> CompiledRules:
         chosen = [p for p in self.sites if p.name == site]
         # Site rules first: a site's own reading of a line wins over the generic one.
@@ -156,7 +156,8 @@ _CLOCK_BANNER = re.compile(rf"^{_WEEKDAY}\s*,?\s*ngày\s+\d{{1,2}}\s+tháng\s+\d
 _TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?:\s*(?:phút|'))?(?![\d:])"
                    r"(?:\s*(?P<half>AM|PM|SA|CH)\b)?")
 _DATELINE_NOISE = re.compile(
-    rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản|published|updated|posted"
+    rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản"
+    rf"|published|updated|posted"
     rf"|lượt xem:?\s*[\d.,]+|lượt đọc:?\s*[\d.,]+|views?:?\s*[\d.,]+)"
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
     r"|\b\d+\s+(?i:trả lời|bình luận|phản hồi|comments?)\b"  # a comment counter beside the date
@@ -177,7 +178,8 @@ _CREDIT_LINE = (
 )
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
-_PHOTO_CREDIT = r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)"
+_PHOTO_CREDIT = (r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình"
+                 r"|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)")
 _FUSED_CAPTION = re.compile(rf"^(?P<caption>.{{8,600}}?{_PHOTO_CREDIT})\s+(?P<rest>\S.*)$")
 _CAPTION_ONLY = re.compile(
     rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
@@ -576,7 +578,8 @@ _HEADLINE_WORDS = 6
 _ARTICLE_TEXT_CHARS = 100
 
 
-def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str | None = None,
+# noqa below: the assembler's one pass over the lines; splitting it further is issue 14's seams work
+def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str | None = None,  # noqa: C901
                       suffix: str = "", templates: Callable[[str | None], frozenset[str]] | None = None,
                       settings: Settings | None = None) -> Stripped:
     """Split a normalised scrape into title, metadata, paragraphs and captions, recording removals.

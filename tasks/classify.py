@@ -176,7 +176,8 @@ class Classified:
         return index < self.start - settings.lead_window or index > self.end + settings.tail_window
 
 
-def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str], templates: frozenset[str]) -> tuple[str, str, int, float]:
+def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str],
+                templates: frozenset[str]) -> tuple[str, str, int, float]:
     text = unit.text
     words = len(text.split())
     density = stopword_density(text, stopwords) if stopwords else 1.0  # no list: language-independent
@@ -244,7 +245,7 @@ def classify(units: list[Unit], settings: Settings | None = None, stopwords: fro
         seq = ["good" if cls == "near-good" else cls for cls in seq]
     if "good" not in seq:
         seq = ["good" if cls == "short" and _reads_as_sentence(units[i], stats[i], s) else cls
-               for cls, i in zip(seq, present)]
+               for cls, i in zip(seq, present, strict=False)]
     final = list(seq)
     # jusText's context pass over the non-empty units: short first, then near-good; neighbours are
     # the nearest good or bad unit (near-good ones looked through), or the nearest of the three

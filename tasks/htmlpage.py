@@ -49,8 +49,14 @@ def read_html(text: str) -> Page:
     >>> page = read_html('<html><head><title>Bão số 3 - Báo A</title></head><body>'
     ...                  '<ul><li><a href="/ts">Thời sự</a></li></ul><h1>Bão số 3</h1>'
     ...                  '<p>Chiều 7/9, <b>bão</b> đổ bộ.<br>Mưa to.</p><img src="a.jpg" alt="Gió"></body></html>')
-    >>> [(u.kind, u.text, u.link_chars) for u in page.units]
-    [('title-tag', 'Bão số 3 - Báo A', 0), ('item', 'Thời sự', 7), ('heading', 'Bão số 3', 0), ('paragraph', 'Chiều 7/9, bão đổ bộ.', 0), ('paragraph', 'Mưa to.', 0), ('image', 'Gió', 0)]
+    >>> for unit in page.units:
+    ...     print(unit.kind, unit.text, unit.link_chars, sep=" | ")
+    title-tag | Bão số 3 - Báo A | 0
+    item | Thời sự | 7
+    heading | Bão số 3 | 0
+    paragraph | Chiều 7/9, bão đổ bộ. | 0
+    paragraph | Mưa to. | 0
+    image | Gió | 0
     >>> page.meta["title_tag"], page.meta["h1"]
     ('Bão số 3 - Báo A', 'Bão số 3')
     """
@@ -74,7 +80,8 @@ def read_html(text: str) -> Page:
 # class or id words Vietnamese and international CMSes give a photo's caption block (the element
 # is not a <figcaption>): "caption", "PhotoCMS_Caption", "chu-thich" (Vietnamese for caption),
 # vnexpress's <p class="Image">, "img-desc", "photo-note", "legend"
-_CAPTION_CLASS = re.compile(r"(?i)caption|chu-?thich|legend|(?:img|image|photo|pic)[-_]?(?:desc|note|text)|(?:^|\s)Image(?:\s|$)")
+_CAPTION_CLASS = re.compile(r"(?i)caption|chu-?thich|legend|(?:img|image|photo|pic)[-_]?(?:desc|note|text)"
+                            r"|(?:^|\s)Image(?:\s|$)")
 
 
 def _hidden(element: lxml.html.HtmlElement) -> bool:

@@ -305,7 +305,8 @@ def _may_hold_pinyin(text: str, table: NameTable) -> bool:
     surname (or a table person's family name) before another word ("Hu Cẩm Đào"), or a table
     person's family name in Hán-Việt before an ASCII word ("Trần Xi")."""
     return any(not is_vietnamese_ascii_syllable(m[0].rstrip()) and segmentations(m[0].rstrip(), table)
-               or m[1] and (m[0].rstrip().lower() in table.surnames_pinyin or m[0].rstrip().lower() in table.family_pinyin)
+               or m[1] and (m[0].rstrip().lower() in table.surnames_pinyin
+                            or m[0].rstrip().lower() in table.family_pinyin)
                for m in _ASCII_CAPITALISED.finditer(text)) \
         or bool(table.half_gate_hint.search(text) and table.half_gate.search(text))
 
@@ -344,7 +345,8 @@ _TWO_ASCII_CAPS = re.compile(r"(?<!\w)[A-Z][a-z]* [A-Z][a-z]*(?!\w)")
 
 
 @functools.lru_cache(maxsize=4096)
-def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tuple[Span, ...]:
+# noqa below: one scan that tries each way a name can be written; splitting it is issue 14's seams work
+def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tuple[Span, ...]:  # noqa: C901
     """Spans that read as a Chinese name left in pinyin.
 
     A span is 2..3 capitalised ASCII tokens that all read as pinyin (2..4 syllables), starting with
@@ -361,7 +363,7 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
     """
     tokens = list(_TOKEN.finditer(text))
     readings = [segmentations(t[0], table) if _is_ascii_cap(t[0]) else [] for t in tokens]
-    foreign = [bool(r) and not is_vietnamese_ascii_syllable(t[0]) for t, r in zip(tokens, readings)]
+    foreign = [bool(r) and not is_vietnamese_ascii_syllable(t[0]) for t, r in zip(tokens, readings, strict=False)]
 
     def adjacent(a: int, b: int) -> bool:
         return text[tokens[a].end():tokens[b].start()] == " "
@@ -524,7 +526,8 @@ def _same_name(words: list[str], syllables: tuple[str, ...], table: NameTable) -
 def find_glosses(text: str, table: NameTable) -> list[Gloss]:
     """A pinyin name in brackets right after the Hán-Việt name it glosses, or the reverse.
 
-    >>> [(g.start, g.end, g.plain) for g in find_glosses("Ông Lý Cường (Li Qiang) và Wang Yi (Vương Nghị).", load_names())]
+    >>> text = "Ông Lý Cường (Li Qiang) và Wang Yi (Vương Nghị)."
+    >>> [(g.start, g.end, g.plain) for g in find_glosses(text, load_names())]
     [(4, 23, 'Lý Cường'), (27, 47, 'Vương Nghị')]
     """
     if "(" not in text:
@@ -538,8 +541,8 @@ def find_glosses(text: str, table: NameTable) -> list[Gloss]:
         span = by_start.get(inner_start)
         if span is not None and span.end == m.end(1):  # "Lý Cường (Li Qiang)"
             words = list(re.finditer(r"[^\W\d_]+", text[:m.start()]))[-len(span.syllables):]
-            if words and words[-1].end() == m.start() and text[words[0].start():m.start()].count(" ") == len(words) - 1 \
-                    and _same_name([w[0] for w in words], span.syllables, table):
+            joined = bool(words) and text[words[0].start():m.start()].count(" ") == len(words) - 1
+            if joined and words[-1].end() == m.start() and _same_name([w[0] for w in words], span.syllables, table):
                 glosses.append(Gloss(words[0].start(), m.end(), text[words[0].start():m.start()]))
             continue
         span = by_end.get(m.start())
@@ -673,7 +676,8 @@ def _resolve_one(span: Span, table: NameTable, context: set[str],
             name.split()[0]) in first and fold(name.split(" ", 1)[1]) == given})
         if len(in_context) == 1:
             return in_context[0], None, [], 0.85
-        return None, None, rank_candidates(in_context + [f"{x} {span.vi_suffix}" for x in surnames], table, context), 0.0
+        ranked = rank_candidates(in_context + [f"{x} {span.vi_suffix}" for x in surnames], table, context)
+        return None, None, ranked, 0.0
     if span.vi_prefix:  # "Trần Daguang": the surname is already Hán-Việt
         matches = [n for n in table.names
                    if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
@@ -720,7 +724,7 @@ def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, c
     for name in context:
         words = name.split()
         if len(words) == len(given) + 1 and syllable_key(words[0]) in first and all(
-                syllable_key(w) in k for w, k in zip(words[1:], keys)):
+                syllable_key(w) in k for w, k in zip(words[1:], keys, strict=False)):
             found.append(name)
     return sorted(set(found))
 
@@ -828,7 +832,7 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
     for f in fields:
         # the capitalised words (\w+ tokens): a window is n of them with no other word between
         words = [m for m in _CAPITALISED_WORD.finditer(f.text) if m[0][0].isupper()]
-        next_to = [not _WORD_CHAR.search(f.text, a.end(), b.start()) for a, b in zip(words, words[1:])]
+        next_to = [not _WORD_CHAR.search(f.text, a.end(), b.start()) for a, b in zip(words, words[1:], strict=False)]
         edits: list[tuple[int, int, str]] = []
         free_from = 0  # no two edits overlap
         for k, word in enumerate(words):

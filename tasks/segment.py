@@ -67,7 +67,7 @@ def _cuts(line: str, pattern: re.Pattern[str]) -> list[int]:
 
 def _pieces(line: str, cuts: list[int]) -> list[str]:
     bounds = [0, *sorted(set(cuts)), len(line)]
-    return [line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip()]
+    return [line[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if line[a:b].strip()]
 
 
 def _is_capital(word: str) -> bool:
@@ -124,7 +124,8 @@ def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, in
     The repeated phrase must start in the page's first words (``title_first_words``), be 5-40
     words long and not read as menu words (a desktop and a mobile menu also repeat).
 
-    >>> repeated_title("Bão số 3 đổ bộ vào Quảng Ninh - Báo X Trang chủ Thời sự Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
+    >>> repeated_title("Bão số 3 đổ bộ vào Quảng Ninh - Báo X Trang chủ Thời sự "
+    ...                "Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
     (0, 8, 15, 23)
     """
     s = settings or load_settings()
@@ -197,7 +198,7 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
         titles = {" ".join(line.split(" ")[title[0]:title[1]]), " ".join(line.split(" ")[title[2]:title[3]])}
     bounds = [0, *sorted(cuts), len(line)]
     rough: list[tuple[str, str]] = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in zip(bounds, bounds[1:], strict=False):
         text = line[a:b].strip()
         if not text:
             continue

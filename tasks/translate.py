@@ -228,11 +228,12 @@ class Translator:
             chunks = [(s, c) for s in todo for c in self.encode(s)]
             outputs: list[list[str]] = [[] for _ in chunks]
             groups = self._batches([len(c) for _, c in chunks])
-            for idx, results in zip(groups, self._run_batches([[chunks[j][1] for j in idx] for idx in groups])):
-                for j, out in zip(idx, results):
+            batches = self._run_batches([[chunks[j][1] for j in idx] for idx in groups])
+            for idx, results in zip(groups, batches, strict=False):
+                for j, out in zip(idx, results, strict=False):
                     outputs[j] = out
             fresh: dict[str, list[str]] = {}
-            for (source, _), out in zip(chunks, outputs):
+            for (source, _), out in zip(chunks, outputs, strict=False):
                 fresh.setdefault(source, []).extend(out)
             self.memory.put_many(self.id, fresh)
             known.update(fresh)
@@ -350,7 +351,7 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
     to_model = [i for i, t in enumerate(texts) if t.strip() and for_model(t)]
     counts = Stats()
     english = list(texts)  # non-Vietnamese text is kept as it is
-    for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model], counts)):
+    for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model], counts), strict=False):
         english[i] = out
     from tasks.langid import detect_language
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -162,7 +162,8 @@ def safe_child(output_dir: Path, *parts: str) -> Path:
 
 def _plain_text(title: str | None, summary: str | None, paragraphs: list[str], captions: list[str],
                 photo: str) -> str:
-    blocks = [*([title] if title else []), *([summary] if summary else []), *paragraphs, *(f"[{photo}] {c}" for c in captions)]
+    blocks = [*([title] if title else []), *([summary] if summary else []), *paragraphs,
+              *(f"[{photo}] {c}" for c in captions)]
     return "\n\n".join(blocks).rstrip() + "\n"
 
 
@@ -283,13 +284,14 @@ _OPEN_LOCK = threading.Lock()  # one thread at a time checks and sets a damaged 
 def set_aside(path: Path, why: BaseException) -> Path:
     """Move a damaged database (with its -wal and -shm) beside itself as
     ``<name>.broken-<UTC timestamp>``, for a person to look at; returns the new name."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     aside = path.with_name(f"{path.name}.broken-{stamp}")
     for suffix in ("", "-wal", "-shm"):
         part = Path(str(path) + suffix)
         if part.exists():
             part.replace(str(aside) + suffix)
-    logging.getLogger("vnclean").warning("%s is damaged (%s): moved to %s, starting an empty one", path, why, aside.name)
+    logging.getLogger("vnclean").warning("%s is damaged (%s): moved to %s, starting an empty one",
+                                         path, why, aside.name)
     return aside
 
 

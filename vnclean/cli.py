@@ -1,14 +1,12 @@
 """The ``vnclean`` command: run the flow over a folder, manage the translation model."""
 from __future__ import annotations
 
-import vnclean._env  # noqa: F401  (before anything imports Prefect)
-
 import os
 import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich import box
@@ -17,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import vnclean._env  # noqa: F401  (before anything imports Prefect)
 from vnclean import api
 
 app = typer.Typer(help="Clean scraped Vietnamese news and translate it to English offline.", no_args_is_help=True)
@@ -36,7 +35,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: finished chunks are kept, the next 
 def run(
     input: Annotated[Path, typer.Option("--input", "-i", help="folder of scrapes: *.txt, *.md, *.html")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
-    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
     processes: Annotated[int, typer.Option(help="worker processes for the chunks (default 1: threads of this process; on idle cores, the cores)")] = 1,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option("--require-translation", help="fail when no vi→en model is installed")] = False,
@@ -44,13 +43,13 @@ def run(
     allow_downgrade: Annotated[bool, typer.Option("--allow-downgrade", help="write documents without English even over "
                                                   "stored ones that have it (default: keep those, exit 3)")] = False,
     runner: Annotated[str, typer.Option(help="task runner: threads, or dask (a local cluster, or --dask-address)")] = "threads",
-    dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
+    dask_address: Annotated[str | None, typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's run logs in the terminal too")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="say what a run would process, and stop")] = False,
     wait_for_lock: Annotated[float, typer.Option(help="seconds to wait for another run on the same --output to end")] = 0,
     fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end the Prefect flow run Failed when "
                                                    "files were rejected (default: Completed, with a message)")] = False,
-    model: Annotated[Optional[str], typer.Option("--model", help="the vi→en package to translate with, CODE-VERSION as "
+    model: Annotated[str | None, typer.Option("--model", help="the vi→en package to translate with, CODE-VERSION as "
                                                  "`vnclean model list` shows it (default: VNCLEAN_MODEL, else the "
                                                  "newest installed)")] = None,
 ) -> None:
@@ -230,16 +229,16 @@ def serve(
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("output"),
     cron: Annotated[str, typer.Option(help="when to run (cron, in --timezone)")] = "*/15 * * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of --cron, e.g. Asia/Ho_Chi_Minh")] = "UTC",
-    interval: Annotated[Optional[int], typer.Option(help="run every N seconds instead of the cron")] = None,
+    interval: Annotated[int | None, typer.Option(help="run every N seconds instead of the cron")] = None,
     name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
-    chunk_size: Annotated[Optional[int], typer.Option(help="documents per task run (as for run)")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="documents per task run (as for run)")] = None,
     require_translation: Annotated[bool, typer.Option("--require-translation", help="fail runs when no vi→en model is installed")] = False,
     fail_on_rejected: Annotated[bool, typer.Option("--fail-on-rejected", help="end runs Failed when files "
                                                    "were rejected")] = False,
     runner: Annotated[str, typer.Option(help="task runner of each run: threads, or dask")] = "threads",
-    dask_address: Annotated[Optional[str], typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
+    dask_address: Annotated[str | None, typer.Option(help="an existing Dask scheduler, e.g. tcp://host:8786")] = None,
     wait_for_lock: Annotated[float, typer.Option(help="seconds a run waits for the one before it on the same --output")] = 600,
-    model: Annotated[Optional[str], typer.Option("--model", help="the vi→en package to translate with, CODE-VERSION as "
+    model: Annotated[str | None, typer.Option("--model", help="the vi→en package to translate with, CODE-VERSION as "
                                                  "`vnclean model list` shows it (default: VNCLEAN_MODEL, else the "
                                                  "newest installed)")] = None,
 ) -> None:
@@ -408,7 +407,7 @@ def _print_summary(result: dict) -> None:
 
 @model_app.command("list")
 def model_list(
-    model: Annotated[Optional[str], typer.Option("--model", help="show what a run with this --model would use")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="show what a run with this --model would use")] = None,
 ) -> None:
     """Show the installed translation packages, where they live, and the one runs use."""
     from tasks.argos import installed_models, packages_dir
@@ -463,7 +462,7 @@ def model_remove(
 
 @model_app.command("install")
 def model_install(
-    from_file: Annotated[Optional[Path], typer.Option("--from", help="install this .argosmodel file (offline)")] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", help="install this .argosmodel file (offline)")] = None,
 ) -> None:
     """Install the vi→en package: from the Argos index (online) or from a file."""
     from tasks.argos import ModelError, install_from_file, install_from_index

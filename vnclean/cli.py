@@ -28,6 +28,7 @@ EXIT_FAILED = 1  # a file rejected or failed, or a translation failed
 EXIT_USAGE = 2  # a usage or set-up error, or another run holds the output folder
 EXIT_WAITING = 3  # documents kept their stored English and wait for the model (nothing worse happened)
 EXIT_UNWRITABLE = 4  # the output folder is full or read-only: the run stopped, nothing partial written
+PAUSE_TIMEOUT = 20.0  # seconds serve waits for the API to pause its schedule when stopped
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: finished chunks are kept, the next run does the rest
 
 
@@ -290,13 +291,19 @@ def serve(
     except KeyboardInterrupt:
         pass
     # the runner's own pause is skipped when its loop is cancelled: pause the schedule here
+    import httpx
     from prefect.client.orchestration import get_client
 
     async def pause() -> None:
         async with get_client() as client:
             await client.pause_deployment(deployment_id)
 
-    asyncio.run(pause())
+    try:  # bounded: a stop must not hang on a slow API (systemd kills after 90 s)
+        asyncio.run(asyncio.wait_for(pause(), PAUSE_TIMEOUT))
+    except (TimeoutError, OSError, httpx.HTTPError) as err:
+        console.print(f"Stopped serving vnclean/{name}; its schedule could not be paused ({type(err).__name__}): "
+                      f"pause it in the Prefect UI.", soft_wrap=True, highlight=False, markup=False)
+        return
     console.print(f"Stopped serving vnclean/{name}; its schedule is paused.", soft_wrap=True, highlight=False,
                   markup=False)
 

@@ -283,13 +283,19 @@ def serve(
                   f"→ {parameters['output_dir']} on {os.environ['PREFECT_API_URL']}; Ctrl-C or SIGTERM stops.",
                   soft_wrap=True, highlight=False, markup=False)
     served = Runner(name=name, pause_on_shutdown=True)
-    # SIGTERM (systemd, docker stop) as Ctrl-C: the runner stops and pauses the schedule
+    # SIGTERM (systemd, docker stop) as Ctrl-C: the runner stops and pauses the schedule; from
+    # here on, also while the deployment is being made (the runner installs its handler later)
     served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)
-    deployment_id = served.add_flow(process_scrapes, name=name, schedule=schedule, parameters=parameters)
+    signal.signal(signal.SIGTERM, served.handle_sigterm)
+    deployment_id = None
     try:
+        deployment_id = served.add_flow(process_scrapes, name=name, schedule=schedule, parameters=parameters)
         asyncio.run(served.start())
     except KeyboardInterrupt:
         pass
+    if deployment_id is None:
+        console.print(f"Stopped before vnclean/{name} was served.", soft_wrap=True, highlight=False, markup=False)
+        return
     # the runner's own pause is skipped when its loop is cancelled: pause the schedule here
     import httpx
     from prefect.client.orchestration import get_client

@@ -207,7 +207,10 @@ def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedu
                                "--cron", "0 3 * * *", "--timezone", "Asia/Ho_Chi_Minh", "--name", "options-test",
                                "--chunk-size", "7", "--require-translation", "--fail-on-rejected",
                                "--model", tiny_model.id],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                              # as nohup or `&` in a script start it: SIGINT ignored, which SIGTERM
+                              # must not rely on
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
     async def deployment():
         async with get_client() as client:

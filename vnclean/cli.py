@@ -284,9 +284,11 @@ def serve(
                   soft_wrap=True, highlight=False, markup=False)
     served = Runner(name=name, pause_on_shutdown=True)
     # SIGTERM (systemd, docker stop) as Ctrl-C: the runner stops and pauses the schedule; from
-    # here on, also while the deployment is being made (the runner installs its handler later)
-    served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)
-    signal.signal(signal.SIGTERM, served.handle_sigterm)
+    # here on, also while the deployment is being made (the runner installs its handler later).
+    # KeyboardInterrupt is raised directly, not by sending SIGINT: a serve started in the
+    # background (nohup, `&` in a script) inherits SIGINT ignored, and SIGINT would do nothing.
+    served.handle_sigterm = _terminate
+    signal.signal(signal.SIGTERM, _terminate)
     deployment_id = None
     try:
         deployment_id = served.add_flow(process_scrapes, name=name, schedule=schedule, parameters=parameters)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 from tasks.blocks import Page, Unit, detect_shape, read_page
 from tasks.classify import Settings, classify, load_settings
 from tasks.models import Removed
+from tasks.segment import UPPER
 from tasks.templates import site_of
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
@@ -162,17 +163,15 @@ _DATELINE_NOISE = re.compile(
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
     r"|\b\d+\s+(?i:trả lời|bình luận|phản hồi|comments?)\b"  # a comment counter beside the date
 )
-# Vietnamese and other Latin capitals (a range such as "À-Ỹ" also holds the small letters: "đ", "ó")
-_UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1F00)) if c.isupper() and c.isalpha()}))
 _AUTHOR_LINE = re.compile(
     r"^(?:Tác giả|Bài(?: và|,)? ảnh|Bài|Phóng viên|Nhóm phóng viên|PV|Biên tập|Người viết)\s*:\s*"
-    rf"(?P<author>[{_UPPER}][^.;!?:]{{1,60}})$")
+    rf"(?P<author>[{UPPER}][^.;!?:]{{1,60}})$")
 # a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
 _AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
 # a photo's credit on its own line under the caption: "Ảnh: CTV", "Ảnh: Nguyễn Văn A/TTXVN"
 _PHOTO_CREDIT_LINE = re.compile(r"^(?:Ảnh|Hình|Hình ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo)\s*:\s*[^.;!?]{1,50}$")
 _CREDIT_LINE = (
-    re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{_UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
+    re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
     re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
 )

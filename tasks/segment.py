@@ -25,14 +25,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 DATA = Path(__file__).parent / "data" / "strip"
-_UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1F00)) if c.isupper() and c.isalpha()}))
+# Vietnamese and other Latin capitals (a range such as "À-Ỹ" also holds the small letters: "đ", "ó")
+UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1F00)) if c.isupper() and c.isalpha()}))
 # a sentence's end and the space after it, before a capital, a digit or an opening quote
-_SENTENCE_END = re.compile(rf"[.!?…]+[\"”’»)\]]*(\s+)(?=[\"“‘«(\[#]?[{_UPPER}\d])")
+_SENTENCE_END = re.compile(rf"[.!?…]+[\"”’»)\]]*(\s+)(?=[\"“‘«(\[#]?[{UPPER}\d])")
 # a date with its clock time, either order, with an optional time zone: a dateline's end
 _DATETIME = re.compile(
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}[\s,|-]*\d{1,2}[:h]\d{2}(?::\d{2})?|\d{1,2}[:h]\d{2}(?::\d{2})?[\s,|-]*"
     r"(?:ngày\s*)?\d{1,2}[/.-]\d{1,2}[/.-]\d{4})(?:\s*\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?)?(\s+)"
-    rf"(?=[{_UPPER}])")
+    rf"(?=[{UPPER}])")
 
 
 class Settings(BaseModel):

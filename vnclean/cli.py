@@ -285,10 +285,13 @@ def serve(
     served = Runner(name=name, pause_on_shutdown=True)
     # SIGTERM (systemd, docker stop) as Ctrl-C: the runner stops and pauses the schedule; from
     # here on, also while the deployment is being made (the runner installs its handler later).
-    # KeyboardInterrupt is raised directly, not by sending SIGINT: a serve started in the
-    # background (nohup, `&` in a script) inherits SIGINT ignored, and SIGINT would do nothing.
-    served.handle_sigterm = _terminate
-    signal.signal(signal.SIGTERM, _terminate)
+    # A serve started in the background (nohup, `&` in a script) inherits SIGINT ignored, and
+    # SIGINT would then do nothing: Python's own Ctrl-C handling is put back first (asyncio then
+    # cancels the runner's task cleanly; raising KeyboardInterrupt in the handler instead lands
+    # inside whatever task runs and prints its traceback).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)
+    signal.signal(signal.SIGTERM, served.handle_sigterm)
     deployment_id = None
     try:
         deployment_id = served.add_flow(process_scrapes, name=name, schedule=schedule, parameters=parameters)

@@ -376,10 +376,11 @@ def main() -> None:
     if args.scaling:
         scaling(pages)
     if args.show:
-        for page in pages:
-            why = results["vnclean"][1][page.name]
-            if why and (args.show_heldout or not page.heldout) and not page.derived:
-                print(f"\n{page.name} ({page.shape}{', held out' if page.heldout else ''}):")
+        for page in pages + flat:
+            name = page.name + (f"~{page.derived}" if page.derived else "")
+            why = results["vnclean"][1][name]
+            if why and (args.show_heldout or not page.heldout):
+                print(f"\n{name} ({page.shape}{', held out' if page.heldout else ''}):")
                 for line in why[:12]:
                     print("   " + line)
 

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, Field, field_validator
 
 from tasks.blocks import Page, Unit, detect_shape, read_page
-from tasks.classify import Settings, classify, load_settings
+from tasks.classify import Settings, classify, load_settings, unit_key
 from tasks.models import Removed
 from tasks.segment import UPPER
 from tasks.templates import site_of
@@ -537,7 +537,7 @@ def _dateline_title_unit(page: Page) -> int | None:
             continue
         above = [j for j in present[max(0, n - 3):n] if _looks_like_title(units[j].text) and _words(units[j].text) >= 4
                  and not _is_dateline(units[j].text)]
-        below = present[n + 1:n + 5]
+        below = present[n + 1:n + 7]
         # the text follows: a paragraph of article length just below (not a widget's line)
         if above and any(len(units[j].text) >= _ARTICLE_TEXT_CHARS for j in below):
             return above[-1]
@@ -598,13 +598,14 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     rules = profiles.rules_for(site)
     template = templates(site_of(page, site)) if templates is not None else frozenset()
     anchor = _stated_title_unit(page)
-    classified = classify(units, settings, templates=template, anchor=anchor)
+    stated = frozenset(unit_key(t) for t, _ in _stated_titles(page.meta))
+    classified = classify(units, settings, templates=template, anchor=anchor, titles=stated)
     if anchor is None and page.shape == "text" and classified.start is not None:
         # plain text states no title; when the article's run reaches far above a title over its
         # dateline (widgets that read like prose, menus between), the article starts at that title
         dated = _dateline_title_unit(page)
         if dated is not None and classified.start < dated - settings.lead_window:
-            classified = classify(units, settings, templates=template, anchor=dated)
+            classified = classify(units, settings, templates=template, anchor=dated, titles=stated)
     b = _Builder()
     lines = view.lines
     n_lines = len(lines)

@@ -55,6 +55,7 @@ class Settings(BaseModel):
     template_min_pages: int = Field(ge=2)
     template_min_share: float = Field(ge=0, le=1)
     template_max_words: int = Field(ge=1)
+    repeat_min_distance: int = Field(ge=1)
 
 
 SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
@@ -176,8 +177,31 @@ class Classified:
         return index < self.start - settings.lead_window or index > self.end + settings.tail_window
 
 
+def repeated_units(units: list[Unit], s: Settings, classified: Classified,
+                   titles: frozenset[str] = frozenset()) -> frozenset[int]:
+    """Short units inside the article's run whose text the page prints again outside it (and its
+    lead and tail), far away: a menu in the header and again in the footer, which the run had
+    taken in. A list of steps printed again as the steps' headings stays: both copies are inside;
+    so do ``titles``, the keys of the titles the page states, and the lines just above the run."""
+    where: dict[str, list[tuple[int, int]]] = {}
+    order = 0
+    for i, unit in enumerate(units):
+        if not unit.text:
+            continue
+        order += 1
+        if len(unit.text) < s.length_low and unit.kind not in ("header", "title-tag"):
+            where.setdefault(unit_key(unit.text), []).append((order, i))
+    out: set[int] = set()
+    for key, places in where.items():
+        if not key or key in titles or len(places) < 2 or places[-1][0] - places[0][0] < s.repeat_min_distance:
+            continue
+        if any(classified.outside(i, s) for _, i in places):
+            out.update(i for _, i in places if not classified.outside(i, s))
+    return frozenset(out)
+
+
 def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str],
-                templates: frozenset[str]) -> tuple[str, str, int, float]:
+                templates: frozenset[str], repeated: bool = False) -> tuple[str, str, int, float]:
     text = unit.text
     words = len(text.split())
     density = stopword_density(text, stopwords) if stopwords else 1.0  # no list: language-independent
@@ -185,6 +209,8 @@ def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str],
         return "bad", "site-template", words, density
     if unit.link_density > s.max_link_density:
         return "bad", "links", words, density
+    if repeated:
+        return "bad", "repeated", words, density
     if unit.kind in ("image", "code", "header", "title-tag") or unit.markup:
         return "short", "", words, density
     if _menu_words(text, s):
@@ -217,24 +243,35 @@ def _neighbours(classes: list[str], kinds: tuple[str, ...]) -> tuple[list[str], 
 
 
 def classify(units: list[Unit], settings: Settings | None = None, stopwords: frozenset[str] | None = None,
-             templates: frozenset[str] = frozenset(), anchor: int | None = None) -> Classified:
+             templates: frozenset[str] = frozenset(), anchor: int | None = None,
+             titles: frozenset[str] = frozenset()) -> Classified:
     """Class and reason of every unit, and the article's main run (indexes into ``units``).
 
     ``anchor`` is the unit of a title the page states (``# h1``, ``Title:``): the article starts
     there, so the run is the best one starting at it, not a longer text elsewhere on the page
-    (a paywall notice, a comment thread)."""
+    (a paywall notice, a comment thread).
+
+    A second round runs when short units inside the run are printed again outside it
+    (:func:`repeated_units`): they are the site's, the run is found again without them."""
     s = settings or load_settings()
     stops = stopwords if stopwords is not None else page_stopwords(units, s)
+    found = _classify(units, s, stops, templates, anchor)
+    repeated = repeated_units(units, s, found, titles)
+    return _classify(units, s, stops, templates, anchor, repeated) if repeated else found
+
+
+def _classify(units: list[Unit], s: Settings, stops: frozenset[str], templates: frozenset[str],
+              anchor: int | None, repeated: frozenset[int] = frozenset()) -> Classified:
     first: list[str] = []
     reasons: list[str] = []
     stats: list[tuple[int, float]] = []
-    for unit in units:
+    for i, unit in enumerate(units):
         if not unit.text:
             first.append("")
             reasons.append("")
             stats.append((0, 0.0))
             continue
-        cls, reason, words, density = _first_pass(unit, s, stops, templates)
+        cls, reason, words, density = _first_pass(unit, s, stops, templates, i in repeated)
         first.append(cls)
         reasons.append(reason)
         stats.append((words, density))

@@ -303,3 +303,35 @@ def test_a_cms_caption_block_in_html_is_a_caption():
     s = strip_boilerplate(ingest_bytes(page.encode("utf-8"), Path("bao-so-3.html")).text, shape="html")
     assert s.captions == ["Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9."]
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+
+
+def test_a_menu_printed_again_in_the_footer_is_the_sites_even_inside_the_articles_run():
+    # page text (innerText): a slogan that reads like prose, then a menu in sentence case one item
+    # per line (no link marks, stop words in every item) pull the article's run up to the masthead;
+    # the footer prints the same menu again, outside the run: those items are the site's
+    menu = ["Chính sách mới", "Tham vấn chính sách", "Người dân góp ý", "Chính sách và cuộc sống",
+            "Hướng dẫn thực hiện chính sách", "Gửi thông tin góp ý của bạn"]
+    steps = ["Lập đề nghị xây dựng văn bản", "Soạn thảo văn bản", "Thẩm định dự thảo"]
+    reports = [f"Tại xã ven biển số {i}, chính quyền đã huy động lực lượng giúp người dân chằng chống nhà "
+               f"cửa và thu hoạch lúa trước khi bão vào, theo báo cáo của ban chỉ huy huyện {i}." for i in range(22)]
+    body = [BODY[0], "Quy trình gồm ba bước:", *steps, BODY[1], *reports, f"{steps[0]}:", BODY[2]]
+    footer = ["Đọc nhiều", "Giá xăng giảm mạnh từ chiều nay", "Miền Bắc mưa lớn kéo dài đến hết tuần",
+              "Hà Nội ngập sâu sau trận mưa lớn nhất năm", "Lịch cắt điện tuần tới ở các quận nội thành",
+              "Tuyển sinh đầu cấp năm học mới", "Giá vàng hôm nay tăng nhẹ",
+              *menu, "© Báo điện tử Thời tiết", "Giấy phép số: 19/GP-CBC, cấp ngày 10/5/2024."]
+    page = "\n".join(["Báo Thời Tiết", "Diễn đàn của nhân dân, doanh nghiệp về phòng chống thiên tai, thời tiết",
+                      *menu, TITLE, "07/09/2024 18:30", *body, *footer])
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == TITLE
+    assert s.published == "2024-09-07T18:30:00+07:00"
+    reasons = {r.line: r.reason for r in s.removed}
+    assert [reasons.get(n) for n in range(3, 3 + len(menu))] == ["repeated"] * len(menu)
+    text = [*([s.summary] if s.summary else []), *s.paragraphs]
+    for item in menu:
+        assert item not in text
+    # a list printed again as a heading far below, inside the article, is the article's: the list
+    # stays, and the heading goes only as the body's duplicate, not as the site's
+    assert [p for p in text if p in steps] == steps
+    heading = page.split("\n").index(f"{steps[0]}:") + 1
+    assert reasons[heading] == "duplicate"
+    assert text[-1] == BODY[2]

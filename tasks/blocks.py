@@ -123,13 +123,20 @@ def read_text(text: str) -> Page:
     >>> [u.line for u in read_text("Tin mới\\nMưa to.").units]
     [1, 2]
     """
-    from tasks.segment import is_flattened, repeated_title, split_flattened
+    from tasks.segment import envelope, is_flattened, repeated_title, split_flattened
 
     units = []
     meta: dict[str, str] = {}
     for number, line in enumerate(text.split("\n"), start=1):
         if is_flattened(line):
             meta["flattened"] = "yes"
+            head = envelope(line) if not units else None
+            if head is not None:  # "<title> URL nguồn: https://…" on top: the crawler's envelope
+                title, address, rest = head
+                meta["title"] = title.removeprefix("Title:").strip()
+                meta["url"] = address.split(":", 1)[1].strip()
+                units += [Unit(title, number), Unit(address, number, link_chars=len(address), links=1)]
+                line = rest
             units += [Unit(piece, number) for piece in split_flattened(line)]
             title = repeated_title(" ".join(line.split()))
             if title is not None and "repeated_title" not in meta:  # printed twice at the top

@@ -175,7 +175,10 @@ _CREDIT_LINE = (
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
     re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
 )
-_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
+# the article's address on a line of its own, bare or labelled as crawlers save it
+# ("URL nguồn: https://…", "Link bài viết: https://…", "Source: https://…")
+_URL_LINE = re.compile(r"^(?:(?:URL(?: Source| nguồn| gốc| bài viết)?|Nguồn|Link(?: bài viết| gốc)?|Source"
+                       r"|Đường dẫn|Liên kết)\s*:\s*)?(?P<url>(?:https?://|www\.)\S+)$", re.I)
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
 _PHOTO_CREDIT = (r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình"
                  r"|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)")
@@ -350,8 +353,8 @@ class _Builder:
 
 def _metadata_line(b: _Builder, number: int, text: str) -> bool:
     """Move a URL, dateline, byline or credit line to its field; True when the line was one."""
-    if _URL_LINE.match(text):
-        b.url = b.url or text
+    if url := _URL_LINE.match(text):
+        b.url = b.url or url["url"]
         b.remove(number, text, "url")
         return True
     if _few_words(text, 14):
@@ -485,9 +488,12 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
         for seen_at, i in candidates:
             words = set(_fold(lines[i]).split())
             overlap = len(words & slug) / max(1, len(slug | words))
-            scored.append((overlap, -seen_at, i))
-        overlap, _, best = max(scored)
-        if overlap >= 0.5:
+            # a line close to the slug that the page prints twice (its <title> and <h1>) before
+            # one closer to it printed once (the sapo, which often repeats the slug's words)
+            twice = overlap >= _SLUG_OVERLAP and keys[_key(lines[i].strip())] > 1
+            scored.append((twice, overlap, -seen_at, i))
+        _, overlap, _, best = max(scored)
+        if overlap >= _SLUG_OVERLAP:
             return best, "url-slug"
     for date in dates:
         before = [c for c in candidates if date - 2 <= c[0] < date]
@@ -571,6 +577,8 @@ _IMAGE_CAPTION_WORDS = 5
 # non-blank lines of the article's lead window searched for its title: the whole window (12 lines
 # above the text, 8 into it), which menus can fill to just above the title
 TITLE_SEARCH_LINES = 20
+# a line shares at least this share of its words with the URL's slug (of both's words): the title
+_SLUG_OVERLAP = 0.5
 # a headline has at least this many words; a section's name ("Văn hóa - Giải trí", "Sao Việt") fewer
 _HEADLINE_WORDS = 6
 # a paragraph this long just below a dateline is the article's text beginning (not a widget's line)
@@ -641,7 +649,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
         window = range(max(0, first_good - settings.lead_window), first_good + 8)
     else:
         window = None
-    url_hint = page.meta.get("url") or next((ln for ln in lines[:40] if _URL_LINE.match(ln)), None)
+    url_hint = page.meta.get("url") or next((m["url"] for ln in lines[:40] if (m := _URL_LINE.match(ln))), None)
     title_index, title_source = _choose_title(lines, rules, page.meta, window, frozenset(blocked), url_hint,
                                               first_good if classified.start is not None else None)
     body_started = False

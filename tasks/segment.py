@@ -47,6 +47,7 @@ class Settings(BaseModel):
     min_sentence_words: int = Field(ge=1)
     max_dateline_words: int = Field(ge=2)
     title_first_words: int = Field(ge=1)
+    title_second_words: int = Field(ge=1)
     max_title_menu_evidence: float = Field(ge=-1, le=1)
 
 
@@ -118,12 +119,34 @@ def _bare(word: str) -> str:
     return word.casefold().strip(".,;:!?…\"'“”‘’()[]«»-–—|#*")
 
 
+# a crawler's envelope at the start of the page: its title, then the article's address
+# ("<title> URL nguồn: https://…", "Title: <title> URL Source: https://…")
+_ENVELOPE = re.compile(
+    r"^(?P<title>(?:Title:\s*)?\S.{8,300}?)\s+(?P<url>(?:URL(?: Source| nguồn| gốc| bài viết)?|Link(?: bài viết| gốc)?"
+    r"|Source|Đường dẫn)\s*:\s*https?://\S+)(?:\s+|$)", re.I)
+
+
+def envelope(line: str) -> tuple[str, str, str] | None:
+    """A flattened page that starts with its title and address, as crawlers put them on top:
+    (title, address field, the rest of the line), or None.
+
+    >>> envelope("Bão số 3 đổ bộ URL nguồn: https://a.vn/bao-so-3 Trang chủ Thời sự")
+    ('Bão số 3 đổ bộ', 'URL nguồn: https://a.vn/bao-so-3', 'Trang chủ Thời sự')
+    """
+    m = _ENVELOPE.match(line)
+    if m is None or len(m["title"].split()) > 40:
+        return None
+    return m["title"], m["url"], line[m.end():]
+
+
 def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, int, int, int] | None:
     """Word spans (first start, first end, second start, second end) of the title a flattened
     page prints twice near its top (its ``<title>``, then its ``<h1>`` above the article), or None.
 
-    The repeated phrase must start in the page's first words (``title_first_words``), be 5-40
-    words long and not read as menu words (a desktop and a mobile menu also repeat).
+    The repeated phrase must start in the page's first words (``title_first_words``), be printed
+    again within ``title_second_words`` words, be 5-40 words long, start as a title does (a
+    capital, a digit or a quote, not a word inside a sentence) and not read as menu words (a
+    desktop and a mobile menu also repeat).
 
     >>> repeated_title("Bão số 3 đổ bộ vào Quảng Ninh - Báo X Trang chủ Thời sự "
     ...                "Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
@@ -140,7 +163,7 @@ def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, in
             if i < s.title_first_words:
                 first_at[gram] = i
             continue
-        if i - j < n:
+        if i - j < n or i - j > s.title_second_words:
             continue
         while j > 0 and i - 1 > j + n and words[j - 1] == words[i - 1] and words[j - 1]:
             i, j = i - 1, j - 1
@@ -149,7 +172,8 @@ def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, in
             length += 1
         raw = line.split(" ")[i:i + length]
         capitals = sum(1 for w in raw if w[:1].isupper()) / length
-        if length <= 40 and capitals - s.prose_capital_share <= s.max_title_menu_evidence:
+        opens = raw[0][:1].isupper() or raw[0][:1].isdigit() or raw[0][:1] in "\"“‘«("
+        if length <= 40 and opens and capitals - s.prose_capital_share <= s.max_title_menu_evidence:
             return j, j + length, i, i + length
     return None
 

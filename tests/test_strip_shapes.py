@@ -335,3 +335,22 @@ def test_a_menu_printed_again_in_the_footer_is_the_sites_even_inside_the_article
     heading = page.split("\n").index(f"{steps[0]}:") + 1
     assert reasons[heading] == "duplicate"
     assert text[-1] == BODY[2]
+
+
+@pytest.mark.parametrize("flattened", [False, True])
+def test_a_crawlers_title_and_address_on_top_are_the_title_and_url(flattened):
+    """RAG-course crawlers save "<title>" then "URL nguồn: <address>" above the page's text; flattened,
+    they lead the one line. The address is the document's url, the title its title."""
+    url = "https://baothoitiet.vn/thoi-su/tin-bao-khan-cap-9-9-2024.html"  # a slug that does not name the title
+    head = [TITLE, f"URL nguồn: {url}"]
+    rest = [MENU, MENU, MENU, "Hoàng Nam 07/09/2024 18:30 GMT+7 Chia sẻ", *BODY, *MORE, MENU, MENU,
+            "© Bản quyền thuộc về Báo Thời Tiết. Giấy phép số 123/GP-BTTTT do Bộ Thông tin và Truyền thông cấp."]
+    page = " ".join(head + rest) if flattened else "\n".join(head + rest)
+    assert (max(map(len, page.split("\n"))) > 2500) == flattened  # flattened.toml: min_line_chars
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == TITLE
+    assert s.url == url
+    assert s.published == "2024-09-07T18:30:00+07:00"  # the dateline's, not a date in the address
+    assert s.credit is None or "URL" not in s.credit
+    assert BODY[1] in s.paragraphs
+    assert not any("URL nguồn" in p for p in s.paragraphs)

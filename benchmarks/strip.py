@@ -179,11 +179,12 @@ class Output:
     captions: list[str] = field(default_factory=list)
     title: str | None = None
     has_title: bool = False
+    published: str | None = None
 
 
 def vnclean_output(page: Page) -> Output:
     s = run_vnclean(page)
-    return Output([*([s.summary] if s.summary else []), *s.paragraphs], s.captions, s.title, True)
+    return Output([*([s.summary] if s.summary else []), *s.paragraphs], s.captions, s.title, True, s.published)
 
 
 def _lines_as_html(page: Page) -> str:
@@ -220,6 +221,8 @@ class Score:
     titles_right: int = 0
     captions: int = 0
     captions_found: int = 0
+    dates: int = 0
+    dates_right: int = 0
     pages: int = 0
     page_f1_sum: float = 0.0  # each page's own F1, summed (its mean: a page counts once, whatever its length)
 
@@ -272,6 +275,15 @@ def score_page(page: Page, out: Output) -> tuple[Score, list[str]]:
         s.titles_right = int(right)
         if not right:
             notes.append(f"title: got {out.title!r}, labelled {want!r}")
+    if out.has_title and "published" in page.expect:
+        s.dates = 1
+        want = page.expect["published"]
+        # a date-only label: the day is enough; a labelled time: the same minute
+        right = out.published is None if want is None else (
+            out.published is not None and out.published[:len(want) if len(want) == 10 else 16] == want[:16])
+        s.dates_right = int(right)
+        if not right:
+            notes.append(f"published: got {out.published!r}, labelled {want!r}")
     s.page_f1_sum = s.f1
     missing = gold - got
     if sum(missing.values()) > 0.1 * max(1, s.gold_words):
@@ -363,14 +375,16 @@ def main() -> None:
     groups = [g for g in ("text", "markdown", "html", "heldout", "all", "flattened", "flat-heldout", "as-text",
                           "text-heldout")
               if g in results["vnclean"][0]]
-    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'page F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}")
+    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'page F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}{'dates':>8}")
     for group in groups:
         for name in SYSTEMS:
             s = results[name][0][group]
             titles = f"{s.titles_right}/{s.titles}" if s.titles else "-"
             caps = f"{s.captions_found}/{s.captions}" if s.captions else "-"
+            dates = f"{s.dates_right}/{s.dates}" if s.dates else "-"
             rate = f"{rates[name]:.0f}" if group == "all" else ""
-            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.page_f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}")
+            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.page_f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}"
+                  f"{dates:>8}")
     ours = results["vnclean"][0]["all"]
     print(f"vnclean all: body word-F1 {ours.f1:.3f}, leaked {ours.leak:.1%}, titles {ours.titles_right}/{ours.titles}")
     if args.scaling:

@@ -177,6 +177,8 @@ _CREDIT_LINE = (
 )
 # the article's address on a line of its own, bare or labelled as crawlers save it
 # ("URL nguồn: https://…", "Link bài viết: https://…", "Source: https://…")
+# a date a clause follows ("Ngày 19/02/2025, Quốc hội đã…", "Từ 01/4/2025: …"): a sentence's, not a byline's
+_DATE_CLAUSE = re.compile(r"\d{4}\s*[,:]\s*[^\W\d]")
 _URL_LINE = re.compile(r"^(?:(?:URL(?: Source| nguồn| gốc| bài viết)?|Nguồn|Link(?: bài viết| gốc)?|Source"
                        r"|Đường dẫn|Liên kết)\s*:\s*)?(?P<url>(?:https?://|www\.)\S+)$", re.I)
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
@@ -365,7 +367,7 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
                 b.published = b.published or iso
                 b.remove(number, text, "dateline")
                 return True
-            if rest_words <= 10 and rest[:1].isupper() and not _ends_sentence(text):
+            if rest_words <= 10 and rest[:1].isupper() and not _ends_sentence(text) and not _DATE_CLAUSE.search(text):
                 b.published = b.published or iso
                 b.credit = b.credit or rest
                 b.remove(number, text, "byline")

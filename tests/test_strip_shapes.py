@@ -354,3 +354,11 @@ def test_a_crawlers_title_and_address_on_top_are_the_title_and_url(flattened):
     assert s.credit is None or "URL" not in s.credit
     assert BODY[1] in s.paragraphs
     assert not any("URL nguồn" in p for p in s.paragraphs)
+
+
+@pytest.mark.parametrize("line", ["Ngày 19/02/2025, Quốc hội đã thông qua", "Từ 01/4/2025: Theo Điều 60 Luật mới"])
+def test_a_date_that_a_clause_follows_is_the_texts_not_a_byline(line):
+    s = strip_boilerplate("\n".join([TITLE, line, *BODY]), shape="text")
+    assert s.published is None
+    assert all(r.reason != "byline" for r in s.removed)
+    assert s.credit is None

@@ -268,6 +268,8 @@ def score_page(page: Page, out: Output) -> tuple[Score, list[str]]:
         if key:
             s.captions += 1
             s.captions_found += bool(key in cap_text)
+            if key not in cap_text:
+                notes.append(f"caption missed: {text[:90]}")
     if out.has_title and "title" in page.expect:
         s.titles = 1
         want = page.expect["title"]

@@ -189,6 +189,7 @@ _CAPTION_ONLY = re.compile(
     rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
     r"|\((?:Ảnh|Hình|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN), (Hình từ Internet)
     r"|\s[-–—]\s*(?:Ảnh|Nguồn|Photo)\s*:\s*[^.()]{1,60}"  # - Ảnh: Bộ Công an
+    r"|[.!?…]\s+(?:Ảnh|Nguồn ảnh|Photo|Đồ họa|Đồ hoạ)\s*:\s*[^.()]{1,60}"  # … vụ việc. Ảnh: CTV
     r"|\.\s*(?:AFP|Reuters|AP|EPA|TTXVN|Getty Images|Xinhua)"  # ... 3/12/2015. AFP
     r")|(?:Ảnh|Hình) minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
@@ -576,6 +577,8 @@ def _view(page: Page) -> _View:
 
 
 _IMAGE_CAPTION_WORDS = 5
+# a line under an image whose alt text was a caption: its printed caption when this short and not a sentence
+_SHORT_CAPTION_WORDS = 25
 # non-blank lines of the article's lead window searched for its title: the whole window (12 lines
 # above the text, 8 into it), which menus can fill to just above the title
 TITLE_SEARCH_LINES = 20
@@ -663,7 +666,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     pre_title: list[Block] = []
     body: list[Block] = []
     captions: list[Block] = []
-    caption_pending = False
+    caption_pending = short_caption_pending = False
     tail_reason: str | None = None  # set once the article has ended
     after_credit = False  # a credit line after the text: only good units may follow
     for index, raw in enumerate(lines):
@@ -690,6 +693,9 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             if (index not in outside and _words(line) >= _IMAGE_CAPTION_WORDS and _key(line) != _key(nxt)
                     and _key(line) != title_key and "links" != furniture.get(index)):
                 captions.append(Block(line, [number]))
+                # its alt text is a caption; a short line under it that is not a sentence is the
+                # printed caption ("Người mẫu An Tây", a name under a portrait)
+                short_caption_pending = True
             else:
                 b.remove(number, line, "image")
                 caption_pending = index not in outside
@@ -698,7 +704,12 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             captions.append(Block(line, [number]))
             caption_pending = False
             continue
-        caption_pending = False
+        if short_caption_pending and _few_words(line, _SHORT_CAPTION_WORDS) and not _ends_sentence(line) \
+                and index not in outside and index not in furniture:
+            captions.append(Block(line, [number]))
+            short_caption_pending = False
+            continue
+        caption_pending = short_caption_pending = False
         # once a block heading ("Tin liên quan", comments) has closed the article, a dated or
         # capitalised line is the footer's (a licence, "RSS"), not the article's byline or credit;
         # after the end marker "/." the credit still follows

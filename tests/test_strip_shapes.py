@@ -236,9 +236,9 @@ def test_a_page_in_english_keeps_its_text():
     assert {r.text for r in s.removed} >= {"Home", "World", "Business", "Sign in"}
 
 
-@pytest.mark.parametrize("credit", ["(Hình từ Internet)", "(Ảnh: Minh Anh)", "(Hình minh họa)"])
+@pytest.mark.parametrize("credit", ["(Hình từ Internet)", "(Ảnh: Minh Anh)", "(Hình minh họa)", ". Ảnh: Minh Anh"])
 def test_a_caption_is_told_by_its_photo_credit(credit):
-    caption = f"Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9 {credit}"
+    caption = f"Cây đổ trên đường Trần Hưng Đạo, thành phố Hạ Long chiều 7/9{'' if credit[0] == '.' else ' '}{credit}"
     s = strip_boilerplate("\n\n".join([TITLE, BODY[0], caption, BODY[1], BODY[2]]))
     assert s.captions == [caption]
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
@@ -362,3 +362,16 @@ def test_a_date_that_a_clause_follows_is_the_texts_not_a_byline(line):
     assert s.published is None
     assert all(r.reason != "byline" for r in s.removed)
     assert s.credit is None
+
+
+def test_a_short_line_under_a_photo_whose_alt_text_is_a_caption_is_its_printed_caption():
+    # crawl4ai Markdown of a portrait: the alt text describes it, the name printed under it is its caption
+    photo = "![Lực lượng cứu hộ dọn cây đổ trên đường phố Hạ Long](https://a.vn/anh-1.jpg)"
+    s = strip_boilerplate("\n\n".join([f"# {TITLE}", BODY[0], photo, "Trưởng ban Nguyễn Văn Nam", BODY[1], BODY[2]]),
+                          shape="markdown")
+    assert s.captions == ["Lực lượng cứu hộ dọn cây đổ trên đường phố Hạ Long", "Trưởng ban Nguyễn Văn Nam"]
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+    # a sentence under the photo is the text's, not a caption
+    s = strip_boilerplate("\n\n".join([f"# {TITLE}", BODY[0], photo, BODY[1], BODY[2]]), shape="markdown")
+    assert s.captions == ["Lực lượng cứu hộ dọn cây đổ trên đường phố Hạ Long"]
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY

@@ -169,7 +169,8 @@ _AUTHOR_LINE = re.compile(
 # a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
 _AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
 # a photo's credit on its own line under the caption: "Ảnh: CTV", "Ảnh: Nguyễn Văn A/TTXVN"
-_PHOTO_CREDIT_LINE = re.compile(r"^(?:Ảnh|Hình|Hình ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo)\s*:\s*[^.;!?]{1,50}$")
+# (a site's name may be in it: "Ảnh: Nguyễn Văn A, vnexpress.net.")
+_PHOTO_CREDIT_LINE = re.compile(r"^(?:Ảnh|Hình|Hình ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo)\s*:\s*[^;!?]{1,60}$")
 _CREDIT_LINE = (
     re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
@@ -189,7 +190,7 @@ _CAPTION_ONLY = re.compile(
     rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
     r"|\((?:Ảnh|Hình|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN), (Hình từ Internet)
     r"|\s[-–—]\s*(?:Ảnh|Nguồn|Photo)\s*:\s*[^.()]{1,60}"  # - Ảnh: Bộ Công an
-    r"|[.!?…]\s+(?:Ảnh|Nguồn ảnh|Photo|Đồ họa|Đồ hoạ)\s*:\s*[^.()]{1,60}"  # … vụ việc. Ảnh: CTV
+    r"|[.!?…]\s+(?:Ảnh|Nguồn ảnh|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:\s*[^.()]{1,60}"  # … vụ việc. Ảnh: CTV
     r"|\.\s*(?:AFP|Reuters|AP|EPA|TTXVN|Getty Images|Xinhua)"  # ... 3/12/2015. AFP
     r")|(?:Ảnh|Hình) minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
@@ -708,6 +709,10 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
                 and index not in outside and index not in furniture:
             captions.append(Block(line, [number]))
             short_caption_pending = False
+            continue
+        if title is not None and index not in outside and _PHOTO_CREDIT_LINE.match(line):
+            captions.append(Block(line, [number]))  # a photo's credit on its own line ("Ảnh: CTV")
+            caption_pending = short_caption_pending = False
             continue
         caption_pending = short_caption_pending = False
         # once a block heading ("Tin liên quan", comments) has closed the article, a dated or

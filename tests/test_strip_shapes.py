@@ -375,3 +375,10 @@ def test_a_short_line_under_a_photo_whose_alt_text_is_a_caption_is_its_printed_c
     s = strip_boilerplate("\n\n".join([f"# {TITLE}", BODY[0], photo, BODY[1], BODY[2]]), shape="markdown")
     assert s.captions == ["Lực lượng cứu hộ dọn cây đổ trên đường phố Hạ Long"]
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+
+
+def test_a_photo_credit_on_its_own_line_is_a_caption():
+    credit = "Ảnh: Nguyễn Văn A, baothoitiet.vn."
+    s = strip_boilerplate("\n\n".join([TITLE, BODY[0], credit, BODY[1], BODY[2]]), shape="text")
+    assert s.captions == [credit]
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY

@@ -96,13 +96,13 @@ def page_stopwords(units: list[Unit], settings: Settings | None = None) -> froze
     (True, False)
     """
     s = settings or load_settings()
-    text = " ".join(u.text for u in units if u.text)
+    words = _WORDS.findall(" ".join(u.text for u in units if u.text).lower())  # once for every list
     best, share = frozenset(), 0.0
     for name in STOPWORD_LISTS:
-        words = load_stopwords(DATA / name)
-        density = stopword_density(text, words)
+        stops = load_stopwords(DATA / name)
+        density = sum(map(stops.__contains__, words)) / len(words) if words else 0.0
         if density > share:
-            best, share = words, density
+            best, share = stops, density
     return best if share >= s.page_stopwords_min else frozenset()
 
 
@@ -201,7 +201,7 @@ def repeated_units(units: list[Unit], s: Settings, classified: Classified,
 
 
 def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str],
-                templates: frozenset[str], repeated: bool = False) -> tuple[str, str, int, float]:
+                templates: frozenset[str]) -> tuple[str, str, int, float]:
     text = unit.text
     words = len(text.split())
     density = stopword_density(text, stopwords) if stopwords else 1.0  # no list: language-independent
@@ -209,8 +209,6 @@ def _first_pass(unit: Unit, s: Settings, stopwords: frozenset[str],
         return "bad", "site-template", words, density
     if unit.link_density > s.max_link_density:
         return "bad", "links", words, density
-    if repeated:
-        return "bad", "repeated", words, density
     if unit.kind in ("image", "code", "header", "title-tag") or unit.markup:
         return "short", "", words, density
     if _menu_words(text, s):
@@ -255,26 +253,39 @@ def classify(units: list[Unit], settings: Settings | None = None, stopwords: fro
     (:func:`repeated_units`): they are the site's, the run is found again without them."""
     s = settings or load_settings()
     stops = stopwords if stopwords is not None else page_stopwords(units, s)
-    found = _classify(units, s, stops, templates, anchor)
+    passes = _first_passes(units, s, stops, templates)
+    found = _classify(units, s, passes, anchor)
     repeated = repeated_units(units, s, found, titles)
-    return _classify(units, s, stops, templates, anchor, repeated) if repeated else found
+    return _classify(units, s, passes, anchor, repeated) if repeated else found
 
 
-def _classify(units: list[Unit], s: Settings, stops: frozenset[str], templates: frozenset[str],
-              anchor: int | None, repeated: frozenset[int] = frozenset()) -> Classified:
+_Passes = tuple[list[str], list[str], list[tuple[int, float]]]
+
+
+def _first_passes(units: list[Unit], s: Settings, stops: frozenset[str], templates: frozenset[str]) -> _Passes:
+    """Each unit's first-pass class and reason, and its (words, stop-word density)."""
     first: list[str] = []
     reasons: list[str] = []
     stats: list[tuple[int, float]] = []
-    for i, unit in enumerate(units):
+    for unit in units:
         if not unit.text:
             first.append("")
             reasons.append("")
             stats.append((0, 0.0))
             continue
-        cls, reason, words, density = _first_pass(unit, s, stops, templates, i in repeated)
+        cls, reason, words, density = _first_pass(unit, s, stops, templates)
         first.append(cls)
         reasons.append(reason)
         stats.append((words, density))
+    return first, reasons, stats
+
+
+def _classify(units: list[Unit], s: Settings, passes: _Passes, anchor: int | None,
+              repeated: frozenset[int] = frozenset()) -> Classified:
+    first, reasons, stats = list(passes[0]), list(passes[1]), passes[2]
+    for i in repeated:  # after the site's template and links, before everything else
+        if reasons[i] not in ("site-template", "links"):
+            first[i], reasons[i] = "bad", "repeated"
     present = [i for i, cls in enumerate(first) if cls]
     classes = {i: first[i] for i in present}
     seq = [first[i] for i in present]

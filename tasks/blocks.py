@@ -127,6 +127,7 @@ def read_text(text: str) -> Page:
 
     units = []
     meta: dict[str, str] = {}
+    h1 = _text_h1(text)
     for number, line in enumerate(text.split("\n"), start=1):
         if is_flattened(line):
             meta["flattened"] = "yes"
@@ -142,9 +143,28 @@ def read_text(text: str) -> Page:
             if title is not None and "repeated_title" not in meta:  # printed twice at the top
                 meta["repeated_title"] = " ".join(line.split()[title[2]:title[3]])
             continue
+        if number == h1:  # "# <title>" on top of page text: a scraper wrote the <h1> as Markdown
+            meta["h1"] = line.lstrip("#").strip()
+            units.append(Unit(meta["h1"], number, kind="heading", level=1))
+            continue
         is_url = line.startswith(("http://", "https://", "www.")) and " " not in line
         units.append(Unit(line, number, link_chars=len(line) if is_url else 0, links=int(is_url)))
     return Page("text", units, meta)
+
+
+_TEXT_H1 = re.compile(r"^#\s+\S.{8,300}$")
+
+
+def _text_h1(text: str) -> int | None:
+    """The line number of a title written as a Markdown heading (``# <title>``) among the first
+    five lines of page text, or None. A row of such lines is a hashtag menu ("# Giá vàng hôm nay
+    # World Cup 2026"), not a title: the line's neighbours must not be headings too."""
+    lines = [(n, line) for n, line in enumerate(text.split("\n")[:60], start=1) if line.strip()]
+    for k, (number, line) in enumerate(lines[:5]):
+        if _TEXT_H1.match(line):
+            around = [lines[j][1] for j in (k - 1, k + 1) if 0 <= j < len(lines)]
+            return None if any(a.startswith("#") for a in around) else number
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

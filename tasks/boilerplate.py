@@ -389,8 +389,9 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
 
 
 def _looks_like_title(text: str) -> bool:
+    """(A "# …" line left in page text is a hashtag: a "# <title>" on top became the page's h1.)"""
     letters = len(re.findall(r"[^\W\d_]{2,}", text))
-    return letters >= 3 and _words(text) <= 40 and not text.rstrip().endswith((".", ";", ",", ":", "/."))
+    return not text.startswith("#") and letters >= 3 and _words(text) <= 40 and not text.rstrip().endswith((".", ";", ",", ":", "/."))
 
 
 def _is_dateline(text: str) -> bool:
@@ -526,9 +527,18 @@ def _stated_title_unit(page: Page) -> int | None:
         if source == "repeated":  # a title, but not a place to start the article from
             continue
         key = _key(stated)
-        for k, u in enumerate(page.units):
-            if u.text and u.kind not in ("header", "title-tag") and _key(u.text) == key:
-                return k
+        prints = [k for k, u in enumerate(page.units)
+                  if u.text and u.kind not in ("header", "title-tag") and _key(u.text) == key]
+        if prints and page.shape == "text":
+            # page text that prints it more than once (a "# <title>" on top, again over the text
+            # after menus and widgets that read like prose): the last print the article's text follows
+            present = [k for k, u in enumerate(page.units) if u.text]
+            followed = [k for k in prints
+                        if any(len(page.units[j].text) >= _ARTICLE_TEXT_CHARS for j in present
+                               if k < j <= k + 8)]
+            return followed[-1] if followed else prints[0]
+        if prints:
+            return prints[0]
     return None
 
 

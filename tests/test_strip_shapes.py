@@ -382,3 +382,20 @@ def test_a_photo_credit_on_its_own_line_is_a_caption():
     s = strip_boilerplate("\n\n".join([TITLE, BODY[0], credit, BODY[1], BODY[2]]), shape="text")
     assert s.captions == [credit]
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+
+
+def test_page_text_with_its_title_as_a_markdown_heading_on_top():
+    """A scraper wrote the <h1> as "# <title>" over the page's text; the title is printed again
+    over the article, after a widget whose text reads like prose: the article starts there."""
+    widget = ("Bạn đọc có thể gửi ý kiến, phản ánh về các vấn đề đời sống, xã hội tới đường dây nóng của "
+              "tòa soạn, các phản ánh sẽ được chuyển tới cơ quan chức năng để xem xét và giải quyết kịp thời.")
+    page = "\n".join([f"# {TITLE}", "Trang chủ", "Thời sự", widget, "Liên hệ", TITLE, *BODY])
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == TITLE
+    assert s.title_source == "h1"
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+    # a row of "# …" lines on top is a hashtag menu, not a title
+    page = "\n".join(["# Giá vàng hôm nay", "# World Cup 2026 mới nhất", "# Thời tiết Hà Nội hôm nay", TITLE, *BODY])
+    s = strip_boilerplate(page, shape="text")
+    assert s.title == TITLE
+    assert s.title_source != "h1"

@@ -391,7 +391,8 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
 def _looks_like_title(text: str) -> bool:
     """(A "# …" line left in page text is a hashtag: a "# <title>" on top became the page's h1.)"""
     letters = len(re.findall(r"[^\W\d_]{2,}", text))
-    return not text.startswith("#") and letters >= 3 and _words(text) <= 40 and not text.rstrip().endswith((".", ";", ",", ":", "/."))
+    return (not text.startswith("#") and letters >= 3 and _words(text) <= 40
+            and not text.rstrip().endswith((".", ";", ",", ":", "/.")))
 
 
 def _is_dateline(text: str) -> bool:

@@ -152,9 +152,16 @@ _WEEKDAY = (r"(?:Thứ\s+(?i:hai|ba|tư|năm|sáu|bảy|[2-7])|Chủ\s+[Nn]hật
 _DATE_DMY = re.compile(r"(?<![\d/.])(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?![\d/])")
 _DATE_WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.I)
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
+# a JavaScript Date a page's clock widget printed: "Thu Feb 20 2025 14:46:12 GMT+0700 (Indochina Time)"
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DATE_JS = re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                      r"(\d{1,2}) (\d{4})(?= \d{2}:\d{2}| GMT|$)")
+# a time zone after a dateline's time: "(GMT+7)", "GMT+0700 (Indochina Time)"
+_TZ_TAIL = re.compile(r"\s*(?:\(?(?:GMT|UTC)\s*\+\s*0?7(?::?00)?\)?)?\s*"
+                      r"(?:\((?:[A-Z][a-z]+ )?[A-Za-zĐđÀ-ỹ ]{2,30}\))?\s*$")
 # "Chủ nhật, ngày 08 tháng 12 năm 2024": the long-form date portal templates print as a clock banner
 _CLOCK_BANNER = re.compile(rf"^{_WEEKDAY}\s*,?\s*ngày\s+\d{{1,2}}\s+tháng\s+\d{{1,2}}\s+năm\s+\d{{4}}$", re.I)
-_TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?:\s*(?:phút|'))?(?![\d:])"
+_TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?::\d{2})?(?:\s*(?:phút|'))?(?![\d:])"
                    r"(?:\s*(?P<half>AM|PM|SA|CH)\b)?")
 _DATELINE_NOISE = re.compile(
     rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản"
@@ -234,6 +241,11 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith(tuple(_TERMINAL))
 
 
+def _dateline_ends_sentence(text: str) -> bool:
+    """Like :func:`_ends_sentence`, after a time zone at the end ("… 18:01 (GMT+7)") is taken off."""
+    return _ends_sentence(_TZ_TAIL.sub("", text))
+
+
 # ---------------------------------------------------------------------------------------------
 # Dates
 
@@ -249,6 +261,8 @@ def find_datetime(line: str) -> tuple[str | None, str]:
     ('2024-01-10', '')
     >>> find_datetime("2/27/2018")
     ('2018-02-27', '')
+    >>> find_datetime("Thu Feb 20 2025 14:46:12 GMT+0700 (Indochina Time)")[0]
+    '2025-02-20T14:46:00+07:00'
     >>> find_datetime("Ngày 4/11, tại Hà Nội")[0] is None
     True
     """
@@ -266,6 +280,8 @@ def find_datetime(line: str) -> tuple[str | None, str]:
             day, month, year = int(match[1]), int(match[2]), int(match[3])
             if month > 12 >= day:  # month/day/year, as US-made CMSs and blogs print it
                 day, month = month, day
+        elif match := _DATE_JS.search(rest):
+            day, month, year = int(match[2]), _MONTHS.index(match[1].lower()) + 1, int(match[3])
     if match is None or not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
         return None, line
     rest = rest[: match.start()] + " " + rest[match.end():]
@@ -278,7 +294,7 @@ def find_datetime(line: str) -> tuple[str | None, str]:
             elif t["half"] in ("AM", "SA") and hour == 12:
                 hour = 0
             rest = rest[: t.start()] + " " + rest[t.end():]
-    rest = " ".join(t for t in _DATELINE_NOISE.sub(" ", rest).split() if any(c.isalnum() for c in t))
+    rest = " ".join(t for t in _DATELINE_NOISE.sub(" ", _TZ_TAIL.sub("", rest)).split() if any(c.isalnum() for c in t))
     if hour is None:
         return f"{year:04d}-{month:02d}-{day:02d}", rest
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00+07:00", rest
@@ -369,7 +385,8 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
                 b.published = b.published or iso
                 b.remove(number, text, "dateline")
                 return True
-            if rest_words <= 10 and rest[:1].isupper() and not _ends_sentence(text) and not _DATE_CLAUSE.search(text):
+            if (rest_words <= 10 and rest[:1].isupper() and not _dateline_ends_sentence(text)
+                    and not _DATE_CLAUSE.search(text)):
                 b.published = b.published or iso
                 b.credit = b.credit or rest
                 b.remove(number, text, "byline")
@@ -399,7 +416,7 @@ def _is_dateline(text: str) -> bool:
     if not _few_words(text, 16):
         return False
     iso, rest = find_datetime(text)
-    return iso is not None and (_words(rest) <= 10 and not _ends_sentence(text) or _words(rest) == 0)
+    return iso is not None and (_words(rest) <= 10 and not _dateline_ends_sentence(text) or _words(rest) == 0)
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:«»]\s+")

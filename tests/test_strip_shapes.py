@@ -399,3 +399,14 @@ def test_page_text_with_its_title_as_a_markdown_heading_on_top():
     s = strip_boilerplate(page, shape="text")
     assert s.title == TITLE
     assert s.title_source != "h1"
+
+
+@pytest.mark.parametrize(("dateline", "iso"), [
+    ("C.N - Thứ bảy, 09/03/2019 18:01 (GMT+7)", "2019-03-09T18:01:00+07:00"),  # byline, date, time zone
+    ("10/07/2017 09:36:48", "2017-07-10T09:36:00+07:00"),  # seconds
+    ("Thu Feb 20 2025 14:46:12 GMT+0700 (Indochina Time)", "2025-02-20T14:46:00+07:00"),  # a JS clock widget
+])
+def test_datelines_as_pages_print_them(dateline, iso):
+    s = strip_boilerplate("\n".join([TITLE, dateline, *BODY]), shape="text")
+    assert s.published == iso
+    assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY

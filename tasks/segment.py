@@ -151,7 +151,7 @@ def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, in
     >>> repeated_title("Bão số 3 đổ bộ vào Quảng Ninh - Báo X Trang chủ Thời sự "
     ...                "Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
     (0, 8, 15, 23)
-    >>> repeated_title("Tin Bão Số 3 đổ bộ vào miền Bắc Tin Bão Số 3 đổ bộ vào miền Bắc Chiều 7/9, bão ...")
+    >>> repeated_title("Tin Bão Số đổ bộ vào miền Bắc Tin Bão Số đổ bộ vào miền Bắc Chiều 7/9, bão ...")
     (0, 8, 8, 16)
     """
     s = settings or load_settings()

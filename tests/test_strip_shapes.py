@@ -410,3 +410,10 @@ def test_datelines_as_pages_print_them(dateline, iso):
     s = strip_boilerplate("\n".join([TITLE, dateline, *BODY]), shape="text")
     assert s.published == iso
     assert [*([s.summary] if s.summary else []), *s.paragraphs] == BODY
+
+
+@pytest.mark.parametrize("line", ["<html></html>", "<html><body></body></html>", "<p>" * 500])
+def test_html_lines_inside_markdown_never_crash_the_reader(line):
+    s = strip_boilerplate("\n\n".join([f"# {TITLE}", line, *BODY]), shape="markdown")
+    assert s.title == TITLE
+    assert BODY[1] in s.paragraphs

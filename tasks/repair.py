@@ -441,9 +441,6 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
-        if not readings[i]:  # every kind of span starts at, or needs, a token that reads as pinyin
-            i += 1
-            continue
         found, best = half_split(i), None
         if found is None:
             found = surname_then_vietnamese(i)

@@ -97,7 +97,8 @@ def page_stopwords(units: list[Unit], settings: Settings | None = None) -> froze
     """
     s = settings or load_settings()
     text = " ".join(u.text for u in units if u.text)
-    best, share = frozenset(), 0.0
+    best: frozenset[str] = frozenset()
+    share = 0.0
     for name in STOPWORD_LISTS:
         words = load_stopwords(DATA / name)
         density = stopword_density(text, words)
@@ -372,7 +373,8 @@ def _run_from(anchor: int, present: list[int], classes: dict[int, str], stats: l
 def _main_run(present: list[int], classes: dict[int, str], stats: list[tuple[int, float]],
               s: Settings, first_pass: list[str] | None = None) -> tuple[int | None, int | None]:
     """Kadane's maximum-sum run over the non-empty units (good: +words; bad: -penalty)."""
-    best, best_span = 0.0, (None, None)
+    best = 0.0
+    best_span: tuple[int | None, int | None] = (None, None)
     total, begin = 0.0, None
     for i in present:
         gain = _gain(i, classes, stats, s, first_pass)

@@ -197,7 +197,8 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     never = frozenset(
         w.strip() for w in (directory / "never_doubled.txt").read_text(encoding="utf-8").splitlines()
         if w.strip() and not w.startswith("#"))
-    titles, nouns = set(), set()
+    titles: set[str] = set()
+    nouns: set[str] = set()
     for line in (directory / "doubled_titles.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             entry = line.strip().lstrip("+")
@@ -468,6 +469,7 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
                             or normal is None or len(split[0]) > 1 and normal not in table.by_pinyin):
                 syllables, alt = western, normal
             else:
+                assert normal is not None  # both orders None was skipped above; no Western order: Chinese
                 syllables, alt = normal, western
             # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
             rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
@@ -690,9 +692,9 @@ def _resolve_one(span: Span, table: NameTable, context: set[str],
                                            table, context), 0.0
     candidates: list[str] = []
     for syllables in filter(None, (span.syllables, span.alt)):  # the likelier name order first
-        after, key, found, confidence = _resolve_pinyin(syllables, table, context)
+        after, full_key, found, confidence = _resolve_pinyin(syllables, table, context)
         if after:
-            return after, key, [], confidence
+            return after, full_key, [], confidence
         candidates += [c for c in rank_candidates(found, table, context) if c not in candidates]
     return None, None, candidates[:5], 0.0
 
@@ -703,9 +705,9 @@ def _resolve_pinyin(syllables: tuple[str, ...], table: NameTable,
     if len({n.han_viet for n in matches}) == 1:
         return matches[0].han_viet, syllables, [], 0.99
     if matches:
-        in_context = {n.han_viet for n in matches if n.han_viet in context}
-        if len(in_context) == 1:
-            return in_context.pop(), syllables, [], 0.9
+        known = {n.han_viet for n in matches if n.han_viet in context}
+        if len(known) == 1:
+            return known.pop(), syllables, [], 0.9
         return None, None, rank_candidates(sorted({n.han_viet for n in matches}), table, context, limit=50), 0.0
     surname = table.surnames_pinyin.get(syllables[0], [])
     in_context = _in_context(surname, syllables[1:], table, context)

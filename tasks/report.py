@@ -11,6 +11,7 @@ from tasks.escape import html_text, md_text
 from tasks.write import atomic_write
 
 if TYPE_CHECKING:
+    from tasks.models import Repair
     from tasks.pipeline import Work
 
 _CSS = """
@@ -25,7 +26,7 @@ h1{font-size:1.4rem} h2{font-size:1.15rem;margin:2rem 0 .3rem;border-top:2px sol
 """
 
 
-def repair_spans(text: str, repairs: list, where: str, index: int | None) -> list[tuple[int, int, object]]:
+def repair_spans(text: str, repairs: list[Repair], where: str, index: int | None) -> list[tuple[int, int, Repair]]:
     """Where in ``text`` each repair of this field shows: ``(start, end, repair)``, left to right,
     never overlapping. A repair takes the first place its ``after`` text stands that no earlier
     repair took (so a name repaired twice in a paragraph is marked twice, at both places).
@@ -37,7 +38,7 @@ def repair_spans(text: str, repairs: list, where: str, index: int | None) -> lis
     """
     starts: list[int] = []  # the spans taken so far, sorted (non-overlapping: ends sorted too)
     ends: list[int] = []
-    found: list[tuple[int, int, object]] = []
+    found: list[tuple[int, int, Repair]] = []
     cursor: dict[str, int] = {}  # per ``after`` text, where to look next
     for r in repairs:
         if r.where != where or r.index != index or not r.after:
@@ -56,7 +57,7 @@ def repair_spans(text: str, repairs: list, where: str, index: int | None) -> lis
     return sorted(found, key=lambda span: span[0])
 
 
-def _highlight(text: str, repairs: list, where: str, index: int | None) -> str:
+def _highlight(text: str, repairs: list[Repair], where: str, index: int | None) -> str:
     """``text`` escaped, with the repaired words marked and the original on hover: built from the
     spans of the plain text, so markup is never searched or replaced."""
     parts, pos = [], 0
@@ -76,6 +77,8 @@ def document_section(work: Work) -> str:
     """One document's section: raw scrape (removed lines struck through with their reason),
     clean Vietnamese with repairs highlighted, English."""
     doc = work.document
+    if doc is None:
+        raise ValueError(f"{work.id}: no document to show (set aside)")
     raw_lines = work.ingested.raw_lines if work.ingested else []
     removed = {r.line: r.reason for r in doc.removed}
     raw = []
@@ -210,7 +213,8 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
     """Documents that need review first (set aside, garbled machine translation, repairs, uncertain
     names, translation problems), each with what was changed or doubted; then the count of
     documents that need nothing. A server's UI cannot open ``report.html``; this it shows."""
-    entries, quiet = [], []
+    entries: list[tuple[str, str, list[str]]] = []
+    quiet: list[str] = []
     more = 0
     for w in works:
         notes = review_notes(w)

@@ -187,7 +187,7 @@ def write_document(doc: Document, output_dir: Path) -> list[Written]:
     """
     document_json = to_json(doc)
     Document.model_validate_json(document_json)  # what is written holds the contract, or this raises
-    targets = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
+    targets: list[tuple[Path, str | bytes]] = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
     en = english_text(doc)
     en_path = safe_child(output_dir, f"{doc.id}.en.txt")
     if en is not None:

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasks.article import Article
 from tasks.models import MachineTranslated, Repair, Uncertain
 
 NAMES_DIR = Path(__file__).parent / "data" / "names"
@@ -962,11 +963,8 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
                     batch_names: set[str] | None = None, table: NameTable | None = None) -> Repaired:
     """Score and repair one document's text; the input lists are not modified."""
     table = table or load_names()
-    fields = [Field_("title", None, title)]
-    if summary is not None:
-        fields.append(Field_("summary", None, summary))
-    fields += [Field_("paragraphs", i, p) for i, p in enumerate(paragraphs)]
-    fields += [Field_("captions", i, c) for i, c in enumerate(captions)]
+    article = Article(title, summary, tuple(paragraphs), tuple(captions))
+    fields = [Field_(place.where, place.index, place.text) for place in article.fields()]
     mt = score_machine_translation(fields, table)
     repairs: list[Repair] = []
     uncertain: list[Uncertain] = []
@@ -983,13 +981,6 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
                     repairs.append(Repair(kind="caption-credit", before=f.text, after=after,
                                           confidence=0.9, where=f.where, index=f.index))
                     f.text = after
-    out = Repaired(title=fields[0].text, summary=None, paragraphs=[], captions=[],
-                   repairs=repairs, uncertain=uncertain, machine_translated=mt)
-    for f in fields[1:]:
-        if f.where == "summary":
-            out.summary = f.text
-        elif f.where == "paragraphs":
-            out.paragraphs.append(f.text)
-        else:
-            out.captions.append(f.text)
-    return out
+    out = article.with_texts([f.text for f in fields])
+    return Repaired(title=out.title, summary=out.summary, paragraphs=list(out.paragraphs),
+                    captions=list(out.captions), repairs=repairs, uncertain=uncertain, machine_translated=mt)

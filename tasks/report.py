@@ -7,6 +7,7 @@ import bisect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasks.article import Article, Place
 from tasks.escape import html_text, md_text
 from tasks.write import atomic_write
 
@@ -70,6 +71,17 @@ def _highlight(text: str, repairs: list[Repair], where: str, index: int | None) 
     return "".join(parts)
 
 
+def _field_html(where: str, inner: str, photo: str) -> str:
+    """How a field of the article shows in a document's section (``inner`` is already HTML)."""
+    if where == "title":
+        return f"<p><b>{inner}</b></p>"
+    if where == "summary":
+        return f"<p><i>{inner}</i></p>"
+    if where == "captions":
+        return f'<p class="cap">[{photo}] {inner}</p>'
+    return f"<p>{inner}</p>"
+
+
 MAX_RAW_LINES = 1_500  # raw lines shown per document in its section (the rest: counted)
 
 
@@ -92,22 +104,18 @@ def document_section(work: Work) -> str:
             raw.append(f'<p class="rm"><span class="tag">{html_text(removed[number])}</span>{html_text(line)}</p>')
         else:
             raw.append(f"<p>{html_text(line)}</p>")
-    vi = [f"<p><b>{_highlight(doc.title or '', doc.repairs, 'title', None)}</b></p>"]
-    if doc.summary:
-        vi.append(f"<p><i>{_highlight(doc.summary, doc.repairs, 'summary', None)}</i></p>")
-    vi += [f"<p>{_highlight(p, doc.repairs, 'paragraphs', i)}</p>" for i, p in enumerate(doc.paragraphs)]
-    vi += [f'<p class="cap">[Ảnh] {_highlight(c, doc.repairs, "captions", i)}</p>' for i, c in enumerate(doc.captions)]
+    vi = [_field_html(f.where, _highlight(f.text, doc.repairs, f.where, f.index), "Ảnh")
+          for f in Article.of(doc).fields() if f.text or f.where != "summary"]
     tr = doc.translation
     if tr.status == "ok":
-        en = [f"<p><b>{html_text(tr.title or '')}</b></p>"] + ([f"<p><i>{html_text(tr.summary)}</i></p>"] if tr.summary else [])
         copied = {(u.where, u.index): u.language for u in tr.untranslated}
 
-        def mark(where: str, i: int) -> str:
-            lang = copied.get((where, i))
+        def mark(f: Place) -> str:  # a paragraph or caption copied in another language than English
+            lang = copied.get((f.where, f.index)) if f.index is not None else None
             return f'<span class="bad">[{html_text(lang)}, not translated]</span> ' if lang and lang != "en" else ""
 
-        en += [f"<p>{mark('paragraphs', i)}{html_text(p)}</p>" for i, p in enumerate(tr.paragraphs)]
-        en += [f'<p class="cap">[Photo] {mark("captions", i)}{html_text(c)}</p>' for i, c in enumerate(tr.captions)]
+        en = [_field_html(f.where, mark(f) + html_text(f.text), "Photo")
+              for f in Article.of(tr).fields() if f.text or f.where != "summary"]
     else:
         en = [f'<p class="bad">translation: {html_text(tr.status)}</p><p>{html_text(tr.detail or "")}</p>']
     uncertain = "".join(f"<li>{html_text(u.text)} ({html_text(u.kind)}): {html_text(', '.join(u.candidates[:5]))}</li>"

@@ -41,9 +41,11 @@ run: setup
 test: setup-test
 	$(BIN)/python -m pytest
 
-# ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade, complexity; pyproject.toml [tool.ruff])
+# ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade, complexity; pyproject.toml [tool.ruff]),
+# then mypy with pydantic's plugin (pyproject.toml [tool.mypy]): no errors in tasks/ flows/ vnclean/
 lint: setup-test
 	$(BIN)/ruff check tasks flows vnclean
+	$(BIN)/mypy
 
 # everything but the end-to-end tests that start Prefect or build models (marked slow): 1-2 minutes
 test-fast: setup-test

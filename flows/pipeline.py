@@ -31,6 +31,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
 from flows.outcome import final_state
@@ -156,25 +157,22 @@ def _describe(stage: str, works: list[Work], logger) -> None:
         elif w.kept is not None and stage in ("strip", "repair"):
             if stage == "strip":
                 logger.info("%s: only the translation model changed: the stored Vietnamese is kept", w.id)
-        elif stage == "ingest":
-            logger.info("%s: %s, %d lines%s", w.id, w.ingested.source.encoding, len(w.ingested.raw_lines),
-                        f" ({'; '.join(w.ingested.fixes)})" if w.ingested.fixes else "")
-        elif stage == "strip":
-            s = w.stripped
+        elif stage == "ingest" and (ing := w.ingested) is not None:
+            logger.info("%s: %s, %d lines%s", w.id, ing.source.encoding, len(ing.raw_lines),
+                        f" ({'; '.join(ing.fixes)})" if ing.fixes else "")
+        elif stage == "strip" and (s := w.stripped) is not None:
             reasons: dict[str, int] = {}
             for r in s.removed:
                 reasons[r.reason] = reasons.get(r.reason, 0) + 1
             logger.info("%s: site=%s, %d paragraphs, %d captions kept; removed %d lines (%s); title %r",
                         w.id, s.site, len(s.paragraphs), len(s.captions), len(s.removed),
                         ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", (s.title or "")[:80])
-        elif stage == "repair":
-            r = w.repaired
-            logger.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", w.id, r.machine_translated.score,
-                        "flagged" if r.machine_translated.flagged else "not flagged", len(r.repairs),
-                        (": " + "; ".join(f"{x.before} → {x.after}" for x in r.repairs[:5])
-                         + (" …" if len(r.repairs) > 5 else "")) if r.repairs else "", len(r.uncertain))
-        elif stage == "translate":
-            t = w.translation
+        elif stage == "repair" and (rep := w.repaired) is not None:
+            logger.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", w.id, rep.machine_translated.score,
+                        "flagged" if rep.machine_translated.flagged else "not flagged", len(rep.repairs),
+                        (": " + "; ".join(f"{x.before} → {x.after}" for x in rep.repairs[:5])
+                         + (" …" if len(rep.repairs) > 5 else "")) if rep.repairs else "", len(rep.uncertain))
+        elif stage == "translate" and (t := w.translation) is not None:
             logger.info("%s: translation %s%s", w.id, t.status,
                         f" ({t.cache_hits} from memory, {t.cache_misses} by the model)" if t.status == "ok" else "")
         elif stage == "write":
@@ -372,7 +370,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     max_bytes: int = DEFAULT_MAX_BYTES, require_translation: bool = False,
                     force: bool = False, paths: list[str] | None = None, allow_downgrade: bool = False,
                     fail_on_rejected: bool = False, processes: int = 1, wait_for_lock: float = 0.0,
-                    model: str | None = None) -> dict:
+                    model: str | None = None) -> State:
     """Process the new or changed scrapes (``*.txt``, ``*.md``, ``*.html``) in ``input_dir`` (all with ``force``, or the
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
@@ -385,8 +383,9 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     The run ends Failed when documents failed (or were written without English, or the run
     stopped), once everything is written; rejected files alone end it Completed with a message,
     or Failed with ``fail_on_rejected`` (``flows.outcome``: the state, and the events
-    ``vnclean.run.finished`` and ``vnclean.document.failed``). Returns the summary; a direct
-    call of a run that ended Failed raises ``flows.outcome.RunFailed`` carrying it."""
+    ``vnclean.run.finished`` and ``vnclean.document.failed``). Returns the final state, whose data
+    (the summary) a direct call gets back; a direct call of a run that ended Failed raises
+    ``flows.outcome.RunFailed`` carrying it."""
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
@@ -579,7 +578,8 @@ def with_runner(runner: str = "threads", dask_address: str | None = None, worker
         task_runner = DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                      "processes": True, "dashboard_address": None,
                                                      "env": {"VNCLEAN_TRANSLATE_THREADS": threads}})
-    return process_scrapes.with_options(task_runner=task_runner)
+    # prefect_dask subclasses the bare TaskRunner, whose future type defaults to the thread pool's
+    return process_scrapes.with_options(task_runner=task_runner)  # type: ignore[arg-type]
 
 
 # `vnclean serve --runner dask`: the served runs load this module in processes of their own, so the

@@ -59,7 +59,7 @@ def _dir_size(path: Path) -> int:
 
 def installed_models() -> list[InstalledModel]:
     """Every installed translation package (folders without metadata.json are skipped, not fatal)."""
-    found = []
+    found: list[InstalledModel] = []
     base = packages_dir()
     if not base.is_dir():
         return found

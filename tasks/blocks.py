@@ -125,7 +125,7 @@ def read_text(text: str) -> Page:
     """
     from tasks.segment import envelope, is_flattened, repeated_title, split_flattened
 
-    units = []
+    units: list[Unit] = []
     meta: dict[str, str] = {}
     h1 = _text_h1(text)
     for number, line in enumerate(text.split("\n"), start=1):
@@ -139,9 +139,9 @@ def read_text(text: str) -> Page:
                 units += [Unit(title, number), Unit(address, number, link_chars=len(address), links=1)]
                 line = rest
             units += [Unit(piece, number) for piece in split_flattened(line)]
-            title = repeated_title(" ".join(line.split()))
-            if title is not None and "repeated_title" not in meta:  # printed twice at the top
-                meta["repeated_title"] = " ".join(line.split()[title[2]:title[3]])
+            twice = repeated_title(" ".join(line.split()))
+            if twice is not None and "repeated_title" not in meta:  # printed twice at the top
+                meta["repeated_title"] = " ".join(line.split()[twice[2]:twice[3]])
             continue
         if number == h1:  # "# <title>" on top of page text: a scraper wrote the <h1> as Markdown
             meta["h1"] = line.lstrip("#").strip()
@@ -223,12 +223,13 @@ def read_markdown(text: str) -> Page:
         line_starts.append(line_starts[-1] + len(line.encode("utf-8")) + 1)
     reader = _MarkdownReader(line_starts, start, raw)
     reader.walk(_MD.tree(body), "paragraph", 0)
+    unit: Unit | None  # below, a slot: None where the reader found no block
     for index, unit in reader.units.items():
         if index < len(slots) and slots[index] is None:
             slots[index] = unit
             if unit.kind == "heading" and unit.level == 1 and unit.text:
                 meta.setdefault("h1", unit.text)
-    units = []
+    units: list[Unit] = []
     for index, unit in enumerate(slots):
         line = raw[index].strip()
         if unit is None:  # blank, or markup only: a thematic break, a setext underline, a table rule
@@ -273,7 +274,7 @@ class _MarkdownReader:
         first = self.line_of(node.srcmap[0]) if node.srcmap else None
         if name in ("heading", "lheading"):
             kind, level = "heading", int(node.meta.get("level", 1))
-        if first is None or name == "hr":
+        if first is None or not node.srcmap or name == "hr":
             return  # markup only
         if name in ("code_block", "fence", "html_block"):
             last = self.line_of(max(node.srcmap[0], node.srcmap[1] - 1))

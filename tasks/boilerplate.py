@@ -79,7 +79,7 @@ class RuleSet:
         if self.regex is None:
             return None
         match = self.regex.match(line)
-        return self.reasons[int(match.lastgroup[1:])] if match else None
+        return self.reasons[int(match.lastgroup[1:])] if match and match.lastgroup else None
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def find_datetime(line: str) -> tuple[str | None, str]:
     True
     """
     rest = line
-    year = month = day = None
+    year = month = day = 0  # set from the match; no match returns before they are read
     hour = minute = None
     match = _DATE_ISO.search(rest)
     if match:
@@ -331,7 +331,7 @@ class Block:
 @dataclass
 class Stripped:
     site: str | None
-    title: str
+    title: str | None  # None: no title found (title_source "none")
     url: str | None
     published: str | None
     credit: str | None
@@ -847,7 +847,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     _demote_date_banners(b, title_line, next((i + 1 for i, raw in enumerate(lines) if raw.strip()), None))
     summary, summary_lines = _take_summary(b, pre_title, body, rules)
     body = _split_captions(body, captions, blank_separated=_blank_separated(lines))
-    body = _drop_duplicates(b, body, title if title_line is not None else "", summary)
+    body = _drop_duplicates(b, body, title if title is not None and title_line is not None else "", summary)
     body = _join_split_paragraphs(body)
     if b.url is None and page.meta.get("url"):
         b.url = page.meta["url"]

@@ -97,7 +97,8 @@ def page_stopwords(units: list[Unit], settings: Settings | None = None) -> froze
     """
     s = settings or load_settings()
     words = _WORDS.findall(" ".join(u.text for u in units if u.text).lower())  # once for every list
-    best, share = frozenset(), 0.0
+    best: frozenset[str] = frozenset()
+    share = 0.0
     for name in STOPWORD_LISTS:
         stops = load_stopwords(DATA / name)
         density = sum(map(stops.__contains__, words)) / len(words) if words else 0.0
@@ -383,7 +384,8 @@ def _run_from(anchor: int, present: list[int], classes: dict[int, str], stats: l
 def _main_run(present: list[int], classes: dict[int, str], stats: list[tuple[int, float]],
               s: Settings, first_pass: list[str] | None = None) -> tuple[int | None, int | None]:
     """Kadane's maximum-sum run over the non-empty units (good: +words; bad: -penalty)."""
-    best, best_span = 0.0, (None, None)
+    best = 0.0
+    best_span: tuple[int | None, int | None] = (None, None)
     total, begin = 0.0, None
     for i in present:
         gain = _gain(i, classes, stats, s, first_pass)

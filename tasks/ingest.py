@@ -354,7 +354,7 @@ def _repair_mojibake(decoded: Decoded) -> Decoded:
 
 _ETH_WORD = re.compile(r"\w*[Ðð]\w*")
 # Fullwidth ASCII (from CJK input methods) and Latin ligatures, as NFKC would write them
-_COMPATIBILITY = {**{cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)},
+_COMPATIBILITY: dict[int, int | str] = {**{cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)},
                   **{ord(c): unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"}}
 
 

@@ -93,7 +93,7 @@ def decode_tcvn3(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # VNI-Windows
 
-_VNI_TONE = {"acute": "ù", "grave": "ø", "hook": "û", "tilde": "õ", "dot": "ï"}
+_VNI_TONE: dict[str | None, str] = {"acute": "ù", "grave": "ø", "hook": "û", "tilde": "õ", "dot": "ï"}
 _VNI_CIRCUMFLEX = {None: "â", "acute": "á", "grave": "à", "hook": "å", "tilde": "ã", "dot": "ä"}
 _VNI_BREVE = {None: "ê", "acute": "é", "grave": "è", "hook": "ú", "tilde": "ü", "dot": "ë"}
 _VNI_I = {"acute": "í", "grave": "ì", "hook": "æ", "tilde": "ó", "dot": "ò"}
@@ -184,7 +184,7 @@ def _viqr_letter(char: str) -> str:
 
 def encode_viqr(text: str) -> str:
     """Unicode -> VIQR; a literal . or ? right after a vowel is escaped as RFC 1456 says."""
-    out = []
+    out: list[str] = []
     vowels = set("aeiouyAEIOUY")
     for char in unicodedata.normalize("NFC", text):
         if char in ".?'`~^(+" and out and out[-1] and out[-1][-1] in vowels | set("^(+'`?~."):

@@ -108,7 +108,8 @@ class Manifest:
         for path, *written in self.db.execute("SELECT path, name, size, mtime_ns, sha256 FROM outputs"):
             outputs.setdefault(path, []).append(tuple(written))
         plan = Plan()
-        touched, retouched = [], []
+        touched: list[tuple[int, str]] = []  # (mtime_ns, path) of inputs touched, same content
+        retouched: list[tuple[int, str, str]] = []  # (mtime_ns, path, name) of outputs touched
         for p in paths:
             key = path_key(p)
             row = rows.get(key)
@@ -196,9 +197,9 @@ class Manifest:
         """Remember every input a run (or one chunk of it) handled, in one transaction; with
         ``report``, also that report.html does not show them yet. An entry is an :class:`Entry`
         or a tuple (path, sha256, status, doc_id[, outputs])."""
-        entries = [e if isinstance(e, Entry) else Entry(*e) for e in entries]
+        items = [e if isinstance(e, Entry) else Entry(*e) for e in entries]
         values, files = [], []
-        for e in entries:
+        for e in items:
             try:
                 st = os.stat(e.path)
                 size, mtime = st.st_size, st.st_mtime_ns
@@ -211,11 +212,11 @@ class Manifest:
         def write() -> None:
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-                self.db.executemany("DELETE FROM outputs WHERE path = ?", [(path_key(e.path),) for e in entries])
+                self.db.executemany("DELETE FROM outputs WHERE path = ?", [(path_key(e.path),) for e in items])
                 self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", files)
                 if report:
                     self.db.executemany("INSERT OR REPLACE INTO report_pending VALUES (?, ?)",
-                                        [(path_key(e.path), e.doc_id) for e in entries])
+                                        [(path_key(e.path), e.doc_id) for e in items])
         self._guard(write)
 
     def report_pending(self) -> list[tuple[str, str]]:
@@ -224,11 +225,11 @@ class Manifest:
         return [(path_of_key(key), doc_id) for key, doc_id in rows]
 
     def report_written(self, paths: Iterable[str]) -> None:
-        paths = [(path_key(p),) for p in paths]
+        keys = [(path_key(p),) for p in paths]
 
         def write() -> None:
             with self.db:
-                self.db.executemany("DELETE FROM report_pending WHERE path = ?", paths)
+                self.db.executemany("DELETE FROM report_pending WHERE path = ?", keys)
         self._guard(write)
 
 

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasks.article import Article
 from tasks.models import MachineTranslated, Repair, Uncertain
 
 NAMES_DIR = Path(__file__).parent / "data" / "names"
@@ -197,7 +198,8 @@ def load_names(directory: Path = NAMES_DIR) -> NameTable:
     never = frozenset(
         w.strip() for w in (directory / "never_doubled.txt").read_text(encoding="utf-8").splitlines()
         if w.strip() and not w.startswith("#"))
-    titles, nouns = set(), set()
+    titles: set[str] = set()
+    nouns: set[str] = set()
     for line in (directory / "doubled_titles.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             entry = line.strip().lstrip("+")
@@ -468,6 +470,7 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
                             or normal is None or len(split[0]) > 1 and normal not in table.by_pinyin):
                 syllables, alt = western, normal
             else:
+                assert normal is not None  # both orders None was skipped above; no Western order: Chinese
                 syllables, alt = normal, western
             # what the table knows first, then the usual lengths of a Chinese name: 3, 2, 4
             rank = (syllables in table.by_pinyin, {3: 2, 2: 1}.get(len(syllables), 0))
@@ -690,9 +693,9 @@ def _resolve_one(span: Span, table: NameTable, context: set[str],
                                            table, context), 0.0
     candidates: list[str] = []
     for syllables in filter(None, (span.syllables, span.alt)):  # the likelier name order first
-        after, key, found, confidence = _resolve_pinyin(syllables, table, context)
+        after, full_key, found, confidence = _resolve_pinyin(syllables, table, context)
         if after:
-            return after, key, [], confidence
+            return after, full_key, [], confidence
         candidates += [c for c in rank_candidates(found, table, context) if c not in candidates]
     return None, None, candidates[:5], 0.0
 
@@ -703,9 +706,9 @@ def _resolve_pinyin(syllables: tuple[str, ...], table: NameTable,
     if len({n.han_viet for n in matches}) == 1:
         return matches[0].han_viet, syllables, [], 0.99
     if matches:
-        in_context = {n.han_viet for n in matches if n.han_viet in context}
-        if len(in_context) == 1:
-            return in_context.pop(), syllables, [], 0.9
+        known = {n.han_viet for n in matches if n.han_viet in context}
+        if len(known) == 1:
+            return known.pop(), syllables, [], 0.9
         return None, None, rank_candidates(sorted({n.han_viet for n in matches}), table, context, limit=50), 0.0
     surname = table.surnames_pinyin.get(syllables[0], [])
     in_context = _in_context(surname, syllables[1:], table, context)
@@ -960,11 +963,8 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
                     batch_names: set[str] | None = None, table: NameTable | None = None) -> Repaired:
     """Score and repair one document's text; the input lists are not modified."""
     table = table or load_names()
-    fields = [Field_("title", None, title)]
-    if summary is not None:
-        fields.append(Field_("summary", None, summary))
-    fields += [Field_("paragraphs", i, p) for i, p in enumerate(paragraphs)]
-    fields += [Field_("captions", i, c) for i, c in enumerate(captions)]
+    article = Article(title, summary, tuple(paragraphs), tuple(captions))
+    fields = [Field_(place.where, place.index, place.text) for place in article.fields()]
     mt = score_machine_translation(fields, table)
     repairs: list[Repair] = []
     uncertain: list[Uncertain] = []
@@ -981,13 +981,6 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
                     repairs.append(Repair(kind="caption-credit", before=f.text, after=after,
                                           confidence=0.9, where=f.where, index=f.index))
                     f.text = after
-    out = Repaired(title=fields[0].text, summary=None, paragraphs=[], captions=[],
-                   repairs=repairs, uncertain=uncertain, machine_translated=mt)
-    for f in fields[1:]:
-        if f.where == "summary":
-            out.summary = f.text
-        elif f.where == "paragraphs":
-            out.paragraphs.append(f.text)
-        else:
-            out.captions.append(f.text)
-    return out
+    out = article.with_texts([f.text for f in fields])
+    return Repaired(title=out.title, summary=out.summary, paragraphs=list(out.paragraphs),
+                    captions=list(out.captions), repairs=repairs, uncertain=uncertain, machine_translated=mt)

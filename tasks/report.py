@@ -7,10 +7,12 @@ import bisect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasks.article import Article, Place
 from tasks.escape import html_text, md_text
 from tasks.write import atomic_write
 
 if TYPE_CHECKING:
+    from tasks.models import Repair
     from tasks.pipeline import Work
 
 _CSS = """
@@ -25,7 +27,7 @@ h1{font-size:1.4rem} h2{font-size:1.15rem;margin:2rem 0 .3rem;border-top:2px sol
 """
 
 
-def repair_spans(text: str, repairs: list, where: str, index: int | None) -> list[tuple[int, int, object]]:
+def repair_spans(text: str, repairs: list[Repair], where: str, index: int | None) -> list[tuple[int, int, Repair]]:
     """Where in ``text`` each repair of this field shows: ``(start, end, repair)``, left to right,
     never overlapping. A repair takes the first place its ``after`` text stands that no earlier
     repair took (so a name repaired twice in a paragraph is marked twice, at both places).
@@ -37,7 +39,7 @@ def repair_spans(text: str, repairs: list, where: str, index: int | None) -> lis
     """
     starts: list[int] = []  # the spans taken so far, sorted (non-overlapping: ends sorted too)
     ends: list[int] = []
-    found: list[tuple[int, int, object]] = []
+    found: list[tuple[int, int, Repair]] = []
     cursor: dict[str, int] = {}  # per ``after`` text, where to look next
     for r in repairs:
         if r.where != where or r.index != index or not r.after:
@@ -56,7 +58,7 @@ def repair_spans(text: str, repairs: list, where: str, index: int | None) -> lis
     return sorted(found, key=lambda span: span[0])
 
 
-def _highlight(text: str, repairs: list, where: str, index: int | None) -> str:
+def _highlight(text: str, repairs: list[Repair], where: str, index: int | None) -> str:
     """``text`` escaped, with the repaired words marked and the original on hover: built from the
     spans of the plain text, so markup is never searched or replaced."""
     parts, pos = [], 0
@@ -69,6 +71,17 @@ def _highlight(text: str, repairs: list, where: str, index: int | None) -> str:
     return "".join(parts)
 
 
+def _field_html(where: str, inner: str, photo: str) -> str:
+    """How a field of the article shows in a document's section (``inner`` is already HTML)."""
+    if where == "title":
+        return f"<p><b>{inner}</b></p>"
+    if where == "summary":
+        return f"<p><i>{inner}</i></p>"
+    if where == "captions":
+        return f'<p class="cap">[{photo}] {inner}</p>'
+    return f"<p>{inner}</p>"
+
+
 MAX_RAW_LINES = 1_500  # raw lines shown per document in its section (the rest: counted)
 
 
@@ -76,6 +89,8 @@ def document_section(work: Work) -> str:
     """One document's section: raw scrape (removed lines struck through with their reason),
     clean Vietnamese with repairs highlighted, English."""
     doc = work.document
+    if doc is None:
+        raise ValueError(f"{work.id}: no document to show (set aside)")
     raw_lines = work.ingested.raw_lines if work.ingested else []
     removed = {r.line: r.reason for r in doc.removed}
     raw = []
@@ -89,22 +104,18 @@ def document_section(work: Work) -> str:
             raw.append(f'<p class="rm"><span class="tag">{html_text(removed[number])}</span>{html_text(line)}</p>')
         else:
             raw.append(f"<p>{html_text(line)}</p>")
-    vi = [f"<p><b>{_highlight(doc.title or '', doc.repairs, 'title', None)}</b></p>"]
-    if doc.summary:
-        vi.append(f"<p><i>{_highlight(doc.summary, doc.repairs, 'summary', None)}</i></p>")
-    vi += [f"<p>{_highlight(p, doc.repairs, 'paragraphs', i)}</p>" for i, p in enumerate(doc.paragraphs)]
-    vi += [f'<p class="cap">[Ảnh] {_highlight(c, doc.repairs, "captions", i)}</p>' for i, c in enumerate(doc.captions)]
+    vi = [_field_html(f.where, _highlight(f.text, doc.repairs, f.where, f.index), "Ảnh")
+          for f in Article.of(doc).fields() if f.text or f.where != "summary"]
     tr = doc.translation
     if tr.status == "ok":
-        en = [f"<p><b>{html_text(tr.title or '')}</b></p>"] + ([f"<p><i>{html_text(tr.summary)}</i></p>"] if tr.summary else [])
         copied = {(u.where, u.index): u.language for u in tr.untranslated}
 
-        def mark(where: str, i: int) -> str:
-            lang = copied.get((where, i))
+        def mark(f: Place) -> str:  # a paragraph or caption copied in another language than English
+            lang = copied.get((f.where, f.index)) if f.index is not None else None
             return f'<span class="bad">[{html_text(lang)}, not translated]</span> ' if lang and lang != "en" else ""
 
-        en += [f"<p>{mark('paragraphs', i)}{html_text(p)}</p>" for i, p in enumerate(tr.paragraphs)]
-        en += [f'<p class="cap">[Photo] {mark("captions", i)}{html_text(c)}</p>' for i, c in enumerate(tr.captions)]
+        en = [_field_html(f.where, mark(f) + html_text(f.text), "Photo")
+              for f in Article.of(tr).fields() if f.text or f.where != "summary"]
     else:
         en = [f'<p class="bad">translation: {html_text(tr.status)}</p><p>{html_text(tr.detail or "")}</p>']
     uncertain = "".join(f"<li>{html_text(u.text)} ({html_text(u.kind)}): {html_text(', '.join(u.candidates[:5]))}</li>"
@@ -210,7 +221,8 @@ def review_markdown(works: list[Work], limit: int = 100) -> str:
     """Documents that need review first (set aside, garbled machine translation, repairs, uncertain
     names, translation problems), each with what was changed or doubted; then the count of
     documents that need nothing. A server's UI cannot open ``report.html``; this it shows."""
-    entries, quiet = [], []
+    entries: list[tuple[str, str, list[str]]] = []
+    quiet: list[str] = []
     more = 0
     for w in works:
         notes = review_notes(w)

@@ -211,7 +211,8 @@ class RunCollector:
         rows: list[Row] = []
         attention_rows: list[Row] = []
         review: list[_Entry] = []
-        self.quiet, self.quiet_ids, self.review_more = 0, [], 0
+        self.quiet, self.review_more = 0, 0
+        self.quiet_ids: list[str] = []
         documents = self.out / DOCUMENTS_FILE
         temp = documents.with_name(f".{documents.name}.tmp")
         with open(temp, "w", encoding="utf-8") as handle:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tasks.argos import InstalledModel, ModelError, find_model
+from tasks.article import Article
 from tasks.ingest import vietnamese_ratio
 from tasks.models import Translation, Untranslated
 from tasks.sentences import split_sentences
@@ -338,10 +339,9 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
     English document is copied like its paragraphs, not sent to the vi→en model."""
     if translator is None:
         return Translation(status="missing-model", detail=MISSING_MODEL)
-    places = ([("title", None, title)] + ([("summary", None, summary)] if summary is not None else [])
-              + [("paragraphs", i, t) for i, t in enumerate(paragraphs)]
-              + [("captions", i, t) for i, t in enumerate(captions)])
-    texts = [t for _, _, t in places]
+    article = Article(title, summary, tuple(paragraphs), tuple(captions))
+    places = list(article.fields())
+    texts = [p.text for p in places]
     document_vietnamese = language in (None, "vi", "und")  # unknown: send what may be Vietnamese
 
     def for_model(text: str) -> bool:
@@ -360,12 +360,12 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
         found = detect_language(text)
         return language if found == "und" and language else found
 
-    untranslated = [Untranslated(where=where, index=index, language=language_of(text))
-                    for k, (where, index, text) in enumerate(places) if text.strip() and k not in sent]
-    k = 1 + (1 if summary is not None else 0)
+    untranslated = [Untranslated(where=p.where, index=p.index, language=language_of(p.text))
+                    for k, p in enumerate(places) if p.text.strip() and k not in sent]
+    en = article.with_texts(english)
     return Translation(
-        status="ok", model=translator.id, title=english[0], summary=english[1] if summary is not None else None,
-        paragraphs=english[k:k + len(paragraphs)], captions=english[k + len(paragraphs):],
+        status="ok", model=translator.id, title=en.title, summary=en.summary,
+        paragraphs=list(en.paragraphs), captions=list(en.captions),
         detail=_copied_detail(untranslated), untranslated=untranslated,
         cache_hits=counts.hits, cache_misses=counts.misses)
 

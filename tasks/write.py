@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tasks.article import Article
 from tasks.models import Document, Failed, Rejected
 
 
@@ -160,22 +161,22 @@ def safe_child(output_dir: Path, *parts: str) -> Path:
     return path
 
 
-def _plain_text(title: str | None, summary: str | None, paragraphs: list[str], captions: list[str],
-                photo: str) -> str:
-    blocks = [*([title] if title else []), *([summary] if summary else []), *paragraphs,
-              *(f"[{photo}] {c}" for c in captions)]
+def _plain_text(article: Article, photo: str) -> str:
+    """One block per field; an empty title or summary is left out, every paragraph and caption kept."""
+    blocks = [f"[{photo}] {f.text}" if f.where == "captions" else f.text
+              for f in article.fields() if f.text or f.where in ("paragraphs", "captions")]
     return "\n\n".join(blocks).rstrip() + "\n"
 
 
 def vietnamese_text(doc: Document) -> str:
-    return _plain_text(doc.title, doc.summary, doc.paragraphs, doc.captions, "Ảnh")
+    return _plain_text(Article.of(doc), "Ảnh")
 
 
 def english_text(doc: Document) -> str | None:
     tr = doc.translation
     if tr.status != "ok":
         return None
-    return _plain_text(tr.title or "", tr.summary, tr.paragraphs, tr.captions, "Photo")
+    return _plain_text(Article.of(tr), "Photo")
 
 
 def write_document(doc: Document, output_dir: Path) -> list[Written]:
@@ -187,7 +188,7 @@ def write_document(doc: Document, output_dir: Path) -> list[Written]:
     """
     document_json = to_json(doc)
     Document.model_validate_json(document_json)  # what is written holds the contract, or this raises
-    targets = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
+    targets: list[tuple[Path, str | bytes]] = [(safe_child(output_dir, f"{doc.id}.vi.txt"), vietnamese_text(doc))]
     en = english_text(doc)
     en_path = safe_child(output_dir, f"{doc.id}.en.txt")
     if en is not None:

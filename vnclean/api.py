@@ -49,7 +49,7 @@ def start_temporary_api() -> None:
         return
     import prefect.server.api.server as server_module
 
-    server_module.subprocess = _TiedSubprocess()
+    server_module.subprocess = _TiedSubprocess()  # type: ignore[assignment]  # stands in for the module there
     _server = server_module.SubprocessASGIServer()  # the instance Prefect's clients use
     _server.start()
 

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich import box
@@ -290,7 +291,7 @@ def serve(
     # cancels the runner's task cleanly; raising KeyboardInterrupt in the handler instead lands
     # inside whatever task runs and prints its traceback).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)
+    served.handle_sigterm = lambda *args: signal.raise_signal(signal.SIGINT)  # type: ignore[method-assign]
     signal.signal(signal.SIGTERM, served.handle_sigterm)
     deployment_id = None
     try:
@@ -301,6 +302,8 @@ def serve(
     if deployment_id is None:
         console.print(f"Stopped before vnclean/{name} was served.", soft_wrap=True, highlight=False, markup=False)
         return
+    # add_flow is sync-compatible: called outside an event loop it returned the id, not a coroutine
+    assert isinstance(deployment_id, UUID)
     # the runner's own pause is skipped when its loop is cancelled: pause the schedule here
     import httpx
     from prefect.client.orchestration import get_client

@@ -55,7 +55,7 @@ from tasks.pipeline import (
     version_key,
     work_from_disk,
     write_setaside,
-    write_step,
+    write_stage,
 )
 from tasks.runrecord import (
     INDEX_ROWS,
@@ -249,7 +249,7 @@ def run_chunk(paths: list[str], ids: dict[str, str], label: str, output_dir: str
                        ("strip", lambda: strip_stage(fresh(works), out / TEMPLATES_FILE)),
                        ("repair", lambda: run_stage(fresh(works), "repair", repair_step)),
                        ("translate", translate),
-                       ("write", lambda: run_stage(works, "write", write_step(out, allow_downgrade)))):
+                       ("write", lambda: write_stage(works, out, allow_downgrade))):
         try:
             run()
         except OutputUnwritable:

@@ -26,10 +26,12 @@ from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
 from tasks.translate import Translator, translate_document
 from tasks.write import (
     OutputUnwritable,
+    StagedWrites,
     Written,
+    document_files,
     stored_document,
+    tidy_after_write,
     unwritable,
-    write_document,
     write_failed,
     write_rejected,
 )
@@ -259,8 +261,16 @@ def downgrade(stored: Document | None, new: Document) -> str | None:
             f"{new.translation.status}" + (f" ({new.translation.detail})" if new.translation.detail else ""))
 
 
-def write_step(output_dir: Path, allow_downgrade: bool = False) -> Callable[[Work], None]:
-    """Write one document; never over a better stored one (English kept) unless ``allow_downgrade``."""
+def write_stage(works: list[Work], output_dir: Path, allow_downgrade: bool = False) -> list[Work]:
+    """The write stage over a chunk: each document is built and checked against the contract and its
+    files written as temp files, one document at a time (one that fails, fails alone; never over a
+    better stored one, English kept, unless ``allow_downgrade``); then all of them are made durable
+    in one step and renamed into place (:class:`tasks.write.StagedWrites`: one sync per chunk, not
+    one fsync per file). A document's write seconds are its own part plus an even share of that
+    step."""
+    staged = StagedWrites()
+    documents: dict[str, Document] = {}
+
     def step(work: Work) -> None:
         doc = build_document(work)
         if not allow_downgrade:
@@ -269,9 +279,29 @@ def write_step(output_dir: Path, allow_downgrade: bool = False) -> Callable[[Wor
             if why is not None:
                 work.document, work.waiting = stored, why
                 return
-        work.document = doc
-        work.outputs = write_document(doc, output_dir)
-    return step
+        staged.add(work.id, document_files(doc, output_dir))
+        documents[work.id] = doc
+
+    try:
+        run_stage(works, "write", step)
+        started = time.perf_counter()
+        results = staged.commit()
+    finally:
+        staged.discard()
+    share = (time.perf_counter() - started) / max(1, len(results))
+    for work in works:
+        if work.id not in results:
+            continue
+        done = results[work.id]
+        work.seconds["write"] = round(work.seconds.get("write", 0.0) + share, 4)
+        if isinstance(done, Exception):
+            detail = printable("".join(traceback.format_exception_only(type(done), done)).strip())
+            work.failed = Failed(id=work.id, source=source_of(work), stage="write", error=detail)
+            continue
+        doc = documents[work.id]
+        work.document, work.outputs = doc, done
+        tidy_after_write(doc, output_dir)
+    return works
 
 
 def write_setaside(works: list[Work], output_dir: Path) -> None:
@@ -341,6 +371,6 @@ def process_chunk(paths: list[str], output_dir: Path, translator: Translator | N
     strip_stage(works, output_dir / TEMPLATES_FILE)
     run_stage(works, "repair", repair_step)
     run_stage(works, "translate", translate_step(translator))
-    run_stage(works, "write", write_step(output_dir, allow_downgrade))
+    write_stage(works, output_dir, allow_downgrade)
     write_setaside(works, output_dir)
     return works

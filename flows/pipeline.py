@@ -425,22 +425,22 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                         raise OutputUnwritable(learned.reason)
                 collector = RunCollector(out)
                 try:
-                    try:
-                        with _processes(processes):
-                            _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
-                                        collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
-                                        retranslate=retranslate)
-                    finally:
-                        checkpoint_sqlite(out / MEMORY_FILE)
-                    summary.seconds = round(time.perf_counter() - started, 2)
-                    summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
-                    summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
-                    summary.damaged, summary.forced = plan.damaged, plan.forced
-                    entries, sections = collector.collect(summary)
-                    review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
-                    _write_report(manifest, collector, sections, out, max_bytes, summary)
+                    with _processes(processes):
+                        _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
+                                    collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
+                                    retranslate=retranslate)
                 finally:
-                    collector.close()
+                    checkpoint_sqlite(out / MEMORY_FILE)
+                summary.seconds = round(time.perf_counter() - started, 2)
+                summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
+                summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
+                summary.damaged, summary.forced = plan.damaged, plan.forced
+                entries, sections = collector.collect(summary)
+                review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
+                _write_report(manifest, collector, sections, out, max_bytes, summary)
+                # only once the run is through: a stopped run's chunks still ending may write their parts
+                # yet, so those stay (the next run's collector removes them)
+                collector.close()
             finally:
                 manifest.close()
             record = {"finished": datetime.now(UTC).isoformat(timespec="seconds"), **asdict(summary)}

@@ -3,8 +3,8 @@
 A run plans (manifest), learns the site templates (one task run), then runs its chunks: each is
 one task run (``chunk-000_63c0ffbfaf89c8e9``; ``chunk-000_63c0…+49`` for a chunk of 50) that
 takes file paths, runs the five stages of ``tasks.pipeline`` (plain functions that tests call
-without Prefect; ``flows.chunk.run_chunk``), writes its documents, records them in the manifest, logs what each stage did
-to each document (one log record per level and chunk), and hands back counts only
+without Prefect; ``flows.chunk.run_chunk``), writes its documents, records them in the manifest,
+logs what each stage did to each document (one log record per level and chunk), and hands back counts only
 (``tasks.runrecord.ChunkResult``). At most ``IN_FLIGHT`` chunks are in flight, whatever the
 batch size; so memory, threads and calls to the Prefect API stay flat as the batch grows, and
 documents appear on disk from the first chunk on. When the chunks are done, the run's record

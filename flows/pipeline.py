@@ -138,12 +138,14 @@ def _stops_cleanly(fn):
 @task(task_run_name="learn-site-templates", cache_policy=NO_CACHE)
 @_stops_cleanly
 def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
-    pages = learn_templates(paths, Path(output_dir) / TEMPLATES_FILE, max_bytes)
+    # with --processes, the pages are read by the worker processes, which are idle until the chunks start
+    pages = learn_templates(paths, Path(output_dir) / TEMPLATES_FILE, max_bytes, _POOL, _WORKERS)
     get_run_logger().info("site templates: %d pages with a site recorded", pages)
     return pages
 
 
 _POOL: ProcessPoolExecutor | None = None  # worker processes of a run with --processes > 1
+_WORKERS = 1  # ... and how many
 
 
 @task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
@@ -164,7 +166,7 @@ def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: st
 @contextlib.contextmanager
 def _processes(count: int):
     """A pool of ``count`` worker processes for the chunks (none for 1: the task's own thread)."""
-    global _POOL
+    global _POOL, _WORKERS
     if count <= 1:
         yield
         return
@@ -174,10 +176,11 @@ def _processes(count: int):
     # start every worker now, from the flow's thread (a worker's parent-death signal follows the
     # thread that started it, and task threads come and go)
     list(_POOL.map(_worker_pid, range(count)))
+    _WORKERS = count
     try:
         yield
     finally:
-        pool, _POOL = _POOL, None
+        pool, _POOL, _WORKERS = _POOL, None, 1
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -281,13 +284,13 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
                                 len(plan.skipped))
                 to_strip = [p for p in plan.todo if p not in retranslate]
-                if to_strip:
-                    learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
-                    if isinstance(learned, Stopped):
-                        raise OutputUnwritable(learned.reason)
                 collector = RunCollector(out)
                 try:
-                    with _processes(processes):
+                    with _processes(processes if plan.todo else 1):
+                        if to_strip:
+                            learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
+                            if isinstance(learned, Stopped):
+                                raise OutputUnwritable(learned.reason)
                         _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
                                     collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
                                     retranslate=retranslate)

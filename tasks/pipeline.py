@@ -12,6 +12,7 @@ import hashlib
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from tasks.limits import cap_fields
 from tasks.manifest import Entry, Manifest
 from tasks.models import Document, Failed, Rejected, Source, Translation
 from tasks.repair import Repaired, repair_document
-from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
+from tasks.templates import TEMPLATES_FILE, Seen, TemplateStore, seen_page
 from tasks.translate import Translator, translate_document
 from tasks.write import (
     OutputUnwritable,
@@ -131,10 +132,9 @@ def ingest_step(max_bytes: int = DEFAULT_MAX_BYTES) -> Callable[[Work], None]:
     return step
 
 
-def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
-    """Read every page of a run once more and record, per site, the short units it has, so that
-    stripping knows each site's template from all its pages (this run's and earlier runs').
-    Returns how many pages were recorded (pages with no site are not)."""
+def seen_pages(paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Seen]:
+    """What the site templates are learned from: per page with a site, its short units (pages
+    that cannot be read, or have no site, give nothing)."""
     profiles = load_profiles()
     seen = []
     for path in paths:
@@ -146,6 +146,22 @@ def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT
                     seen.append(page)
         except Exception:  # noqa: BLE001 - a page that cannot be read has no template to give
             continue
+    return seen
+
+
+def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                    pool: Executor | None = None, parts: int = 1) -> int:
+    """Read every page of a run once more and record, per site, the short units it has, so that
+    stripping knows each site's template from all its pages (this run's and earlier runs').
+    Returns how many pages were recorded (pages with no site are not). With a ``pool`` of worker
+    processes, the pages are read in ``parts`` runs of pages at once (the same pages recorded in
+    the same order)."""
+    if pool is None or parts <= 1 or len(paths) < 2 * parts:
+        seen = seen_pages(paths, max_bytes)
+    else:
+        size = -(-len(paths) // parts)
+        runs = [paths[i:i + size] for i in range(0, len(paths), size)]
+        seen = [page for found in pool.map(seen_pages, runs, [max_bytes] * len(runs)) for page in found]
     store = TemplateStore(store_path)
     try:
         store.record(seen)

@@ -3,8 +3,8 @@
 A run plans (manifest), learns the site templates (one task run), then runs its chunks: each is
 one task run (``chunk-000_63c0ffbfaf89c8e9``; ``chunk-000_63c0…+49`` for a chunk of 50) that
 takes file paths, runs the five stages of ``tasks.pipeline`` (plain functions that tests call
-without Prefect), writes its documents, records them in the manifest, logs what each stage did
-to each document (one log record per level and chunk), and hands back counts only
+without Prefect; ``flows.chunk.run_chunk``), writes its documents, records them in the manifest,
+logs what each stage did to each document (one log record per level and chunk), and hands back counts only
 (``tasks.runrecord.ChunkResult``). At most ``IN_FLIGHT`` chunks are in flight, whatever the
 batch size; so memory, threads and calls to the Prefect API stay flat as the batch grows, and
 documents appear on disk from the first chunk on. When the chunks are done, the run's record
@@ -19,7 +19,6 @@ import json
 import math
 import multiprocessing
 import os
-import sys
 import time
 import traceback
 from collections import deque
@@ -34,6 +33,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
+from flows.chunk import MANIFEST_FILE, MEMORY_FILE, _Lines, _worker_init, _worker_pid, run_chunk
 from flows.outcome import final_state
 from tasks.argos import find_model
 from tasks.escape import md_link, md_text
@@ -43,24 +43,13 @@ from tasks.models import Failed, Source
 from tasks.pipeline import (
     Work,
     commit_chunk,
-    fresh,
-    ingest_step,
-    keep_stored_step,
     learn_templates,
-    new_works,
-    repair_step,
-    run_stage,
-    source_of,
-    strip_stage,
-    translate_step,
     version_key,
     work_from_disk,
     write_setaside,
-    write_step,
 )
 from tasks.runrecord import (
     INDEX_ROWS,
-    PARTS_DIR,
     REPORT_SECTIONS,
     ChunkResult,
     Row,
@@ -71,14 +60,12 @@ from tasks.runrecord import (
     write_part,
 )
 from tasks.templates import TEMPLATES_FILE
-from tasks.translate import MISSING_MODEL, load_translator
+from tasks.translate import MISSING_MODEL
 from tasks.write import OutputUnwritable, append_line, atomic_write, checkpoint_sqlite, output_lock, unwritable
 from vnclean import progress
 
 __all__ = ["Row", "RunSummary", "process_scrapes", "summarise", "summary_markdown", "with_runner"]
 
-MANIFEST_FILE = "_manifest.sqlite"
-MEMORY_FILE = Path("_cache") / "translation-memory.sqlite"
 SMALL_BATCH = 20  # up to this many documents: one task run per document
 DEFAULT_CHUNK = 50  # above it: chunks of 50 documents, larger for large batches ...
 MAX_CHUNK = 500  # ... up to 500 (a batch of 100,000 is 200 task runs)
@@ -124,64 +111,6 @@ def chunk_label(ids: list[str]) -> str:
     return ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
 
 
-class _Lines:
-    """Log lines gathered per level, sent as one record per level (the API stores every record,
-    so thousands of one-line records would cost more than the work they describe)."""
-
-    def __init__(self) -> None:
-        self.lines: dict[int, list[str]] = {}
-
-    def info(self, fmt: str, *args) -> None:
-        self.lines.setdefault(20, []).append(fmt % args)
-
-    def warning(self, fmt: str, *args) -> None:
-        self.lines.setdefault(30, []).append(fmt % args)
-
-    def error(self, fmt: str, *args) -> None:
-        self.lines.setdefault(40, []).append(fmt % args)
-
-    def send(self) -> None:
-        logger = get_run_logger()
-        for level, text in sorted(self.lines.items()):
-            logger.log(level, "\n".join(text))
-
-
-def _describe(stage: str, works: list[Work], logger) -> None:
-    for w in works:
-        if w.rejected is not None and stage == "ingest":
-            logger.warning("%s: rejected (%s) %s", w.id, w.rejected.reason, w.rejected.detail)
-        elif w.failed is not None and w.failed.stage == stage:
-            logger.error("%s: failed in %s: %s", w.id, stage, w.failed.error)
-        elif not w.active:
-            continue
-        elif w.kept is not None and stage in ("strip", "repair"):
-            if stage == "strip":
-                logger.info("%s: only the translation model changed: the stored Vietnamese is kept", w.id)
-        elif stage == "ingest" and (ing := w.ingested) is not None:
-            logger.info("%s: %s, %d lines%s", w.id, ing.source.encoding, len(ing.raw_lines),
-                        f" ({'; '.join(ing.fixes)})" if ing.fixes else "")
-        elif stage == "strip" and (s := w.stripped) is not None:
-            reasons: dict[str, int] = {}
-            for r in s.removed:
-                reasons[r.reason] = reasons.get(r.reason, 0) + 1
-            logger.info("%s: site=%s, %d paragraphs, %d captions kept; removed %d lines (%s); title %r",
-                        w.id, s.site, len(s.paragraphs), len(s.captions), len(s.removed),
-                        ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", (s.title or "")[:80])
-        elif stage == "repair" and (rep := w.repaired) is not None:
-            logger.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", w.id, rep.machine_translated.score,
-                        "flagged" if rep.machine_translated.flagged else "not flagged", len(rep.repairs),
-                        (": " + "; ".join(f"{x.before} → {x.after}" for x in rep.repairs[:5])
-                         + (" …" if len(rep.repairs) > 5 else "")) if rep.repairs else "", len(rep.uncertain))
-        elif stage == "translate" and (t := w.translation) is not None:
-            logger.info("%s: translation %s%s", w.id, t.status,
-                        f" ({t.cache_hits} from memory, {t.cache_misses} by the model)" if t.status == "ok" else "")
-        elif stage == "write":
-            if w.waiting:
-                logger.warning("%s: %s", w.id, w.waiting)
-            else:
-                logger.info("%s: written", w.id)
-
-
 @dataclass
 class Stopped:
     """What a task returns, instead of raising, when the output folder is full or read-only: the
@@ -210,76 +139,14 @@ def _stops_cleanly(fn):
 @task(task_run_name="learn-site-templates", cache_policy=NO_CACHE)
 @_stops_cleanly
 def learn_templates_task(paths: list[str], output_dir: str, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
-    pages = learn_templates(paths, Path(output_dir) / TEMPLATES_FILE, max_bytes)
+    # with --processes, the pages are read by the worker processes, which are idle until the chunks start
+    pages = learn_templates(paths, Path(output_dir) / TEMPLATES_FILE, max_bytes, _POOL, _WORKERS)
     get_run_logger().info("site templates: %d pages with a site recorded", pages)
     return pages
 
 
-def run_chunk(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
-              allow_downgrade: bool, sections: bool, model: str | None = None,
-              retranslate: list[str] | None = None) -> tuple[ChunkResult, dict[int, list[str]]]:
-    """The five stages over one chunk, its documents written and recorded in the manifest at once
-    (a killed run resumes after the chunks it recorded); returns the chunk's counts and its log
-    lines by level. An error outside the per-document isolation (a bug) fails the chunk's
-    documents at that stage; the chunk is still recorded. A plain function: it runs in the task's
-    thread, or in a worker process with ``--processes``. ``model`` is the package (CODE-VERSION)
-    the run translates with; the documents in ``retranslate`` (only the model changed) keep their
-    stored Vietnamese when it qualifies (:func:`tasks.pipeline.keep_stored_step`)."""
-    out = Path(output_dir)
-    works = new_works(paths, ids)
-    again = set(retranslate or ())
-    log = _Lines()
-
-    def ingest() -> None:
-        run_stage(works, "ingest", ingest_step(max_bytes))
-        keep = keep_stored_step(out)  # reads the stored JSON; nothing in it raises
-        for w in works:
-            if w.path in again and w.active:
-                keep(w)
-
-    def translate() -> None:
-        translator, load_error = load_translator(out / MEMORY_FILE, model)
-        if load_error:
-            log.error("%s", load_error)
-        run_stage(works, "translate", translate_step(translator, load_error))
-
-    for stage, run in (("ingest", ingest),
-                       ("strip", lambda: strip_stage(fresh(works), out / TEMPLATES_FILE)),
-                       ("repair", lambda: run_stage(fresh(works), "repair", repair_step)),
-                       ("translate", translate),
-                       ("write", lambda: run_stage(works, "write", write_step(out, allow_downgrade)))):
-        try:
-            run()
-        except OutputUnwritable:
-            raise
-        except Exception as err:  # noqa: BLE001 - the chunk's documents fail, the run goes on
-            stop = unwritable(err)
-            if stop is not None:
-                raise stop from err
-            error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
-            log.error("chunk %s crashed in %s: %s", label, stage, error)
-            for w in works:
-                if w.active:
-                    w.failed = Failed(id=w.id, source=source_of(w), stage=stage, error=error)
-        _describe(stage, works, log)
-    write_setaside(works, out)
-    commit_chunk(works, out / MANIFEST_FILE, version)
-    return write_part(works, out / PARTS_DIR / f"{label}.jsonl", sections), log.lines
-
-
 _POOL: ProcessPoolExecutor | None = None  # worker processes of a run with --processes > 1
-
-
-def _worker_init(threads: str) -> None:
-    os.environ["VNCLEAN_TRANSLATE_THREADS"] = threads  # each process's share of the cores for its model
-    if sys.platform == "linux":  # a worker dies with the run, also when the run is killed
-        from vnclean.api import _die_with_parent
-
-        _die_with_parent()
-
-
-def _worker_pid(_: int) -> int:
-    return os.getpid()
+_WORKERS = 1  # ... and how many
 
 
 @task(task_run_name="chunk-{label}", cache_policy=NO_CACHE)
@@ -300,7 +167,7 @@ def chunk_task(paths: list[str], ids: dict[str, str], label: str, output_dir: st
 @contextlib.contextmanager
 def _processes(count: int):
     """A pool of ``count`` worker processes for the chunks (none for 1: the task's own thread)."""
-    global _POOL
+    global _POOL, _WORKERS
     if count <= 1:
         yield
         return
@@ -310,10 +177,11 @@ def _processes(count: int):
     # start every worker now, from the flow's thread (a worker's parent-death signal follows the
     # thread that started it, and task threads come and go)
     list(_POOL.map(_worker_pid, range(count)))
+    _WORKERS = count
     try:
         yield
     finally:
-        pool, _POOL = _POOL, None
+        pool, _POOL, _WORKERS = _POOL, None, 1
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -418,28 +286,28 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                     logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
                                 len(plan.skipped))
                 to_strip = [p for p in plan.todo if p not in retranslate]
-                if to_strip:
-                    learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
-                    if isinstance(learned, Stopped):
-                        raise OutputUnwritable(learned.reason)
                 collector = RunCollector(out)
                 try:
-                    try:
-                        with _processes(processes):
-                            _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
-                                        collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
-                                        retranslate=retranslate)
-                    finally:
-                        checkpoint_sqlite(out / MEMORY_FILE)
-                    summary.seconds = round(time.perf_counter() - started, 2)
-                    summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
-                    summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
-                    summary.damaged, summary.forced = plan.damaged, plan.forced
-                    entries, sections = collector.collect(summary)
-                    review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
-                    _write_report(manifest, collector, sections, out, max_bytes, summary)
+                    with _processes(processes if plan.todo else 1):
+                        if to_strip:
+                            learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
+                            if isinstance(learned, Stopped):
+                                raise OutputUnwritable(learned.reason)
+                        _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
+                                    collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
+                                    retranslate=retranslate)
                 finally:
-                    collector.close()
+                    checkpoint_sqlite(out / MEMORY_FILE)
+                summary.seconds = round(time.perf_counter() - started, 2)
+                summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
+                summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
+                summary.damaged, summary.forced = plan.damaged, plan.forced
+                entries, sections = collector.collect(summary)
+                review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
+                _write_report(manifest, collector, sections, out, max_bytes, summary)
+                # only once the run is through: a stopped run's chunks still ending may write their parts
+                # yet, so those stay (the next run's collector removes them)
+                collector.close()
             finally:
                 manifest.close()
             record = {"finished": datetime.now(UTC).isoformat(timespec="seconds"), **asdict(summary)}

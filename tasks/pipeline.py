@@ -12,6 +12,7 @@ import hashlib
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,14 +23,16 @@ from tasks.limits import cap_fields
 from tasks.manifest import Entry, Manifest
 from tasks.models import Document, Failed, Rejected, Source, Translation
 from tasks.repair import Repaired, repair_document
-from tasks.templates import TEMPLATES_FILE, TemplateStore, seen_page
+from tasks.templates import TEMPLATES_FILE, Seen, TemplateStore, seen_page
 from tasks.translate import Translator, translate_document
 from tasks.write import (
     OutputUnwritable,
+    StagedWrites,
     Written,
+    document_files,
     stored_document,
+    tidy_after_write,
     unwritable,
-    write_document,
     write_failed,
     write_rejected,
 )
@@ -129,10 +132,9 @@ def ingest_step(max_bytes: int = DEFAULT_MAX_BYTES) -> Callable[[Work], None]:
     return step
 
 
-def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
-    """Read every page of a run once more and record, per site, the short units it has, so that
-    stripping knows each site's template from all its pages (this run's and earlier runs').
-    Returns how many pages were recorded (pages with no site are not)."""
+def seen_pages(paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Seen]:
+    """What the site templates are learned from: per page with a site, its short units (pages
+    that cannot be read, or have no site, give nothing)."""
     profiles = load_profiles()
     seen = []
     for path in paths:
@@ -144,6 +146,22 @@ def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT
                     seen.append(page)
         except Exception:  # noqa: BLE001 - a page that cannot be read has no template to give
             continue
+    return seen
+
+
+def learn_templates(paths: list[str], store_path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                    pool: Executor | None = None, parts: int = 1) -> int:
+    """Read every page of a run once more and record, per site, the short units it has, so that
+    stripping knows each site's template from all its pages (this run's and earlier runs').
+    Returns how many pages were recorded (pages with no site are not). With a ``pool`` of worker
+    processes, the pages are read in ``parts`` runs of pages at once (the same pages recorded in
+    the same order)."""
+    if pool is None or parts <= 1 or len(paths) < 2 * parts:
+        seen = seen_pages(paths, max_bytes)
+    else:
+        size = -(-len(paths) // parts)
+        runs = [paths[i:i + size] for i in range(0, len(paths), size)]
+        seen = [page for found in pool.map(seen_pages, runs, [max_bytes] * len(runs)) for page in found]
     store = TemplateStore(store_path)
     try:
         store.record(seen)
@@ -259,8 +277,16 @@ def downgrade(stored: Document | None, new: Document) -> str | None:
             f"{new.translation.status}" + (f" ({new.translation.detail})" if new.translation.detail else ""))
 
 
-def write_step(output_dir: Path, allow_downgrade: bool = False) -> Callable[[Work], None]:
-    """Write one document; never over a better stored one (English kept) unless ``allow_downgrade``."""
+def write_stage(works: list[Work], output_dir: Path, allow_downgrade: bool = False) -> list[Work]:
+    """The write stage over a chunk: each document is built and checked against the contract and its
+    files written as temp files, one document at a time (one that fails, fails alone; never over a
+    better stored one, English kept, unless ``allow_downgrade``); then all of them are made durable
+    in one step and renamed into place (:class:`tasks.write.StagedWrites`: one sync per chunk, not
+    one fsync per file). A document's write seconds are its own part plus an even share of that
+    step."""
+    staged = StagedWrites()
+    documents: dict[str, Document] = {}
+
     def step(work: Work) -> None:
         doc = build_document(work)
         if not allow_downgrade:
@@ -269,9 +295,29 @@ def write_step(output_dir: Path, allow_downgrade: bool = False) -> Callable[[Wor
             if why is not None:
                 work.document, work.waiting = stored, why
                 return
-        work.document = doc
-        work.outputs = write_document(doc, output_dir)
-    return step
+        staged.add(work.id, document_files(doc, output_dir))
+        documents[work.id] = doc
+
+    try:
+        run_stage(works, "write", step)
+        started = time.perf_counter()
+        results = staged.commit()
+    finally:
+        staged.discard()
+    share = (time.perf_counter() - started) / max(1, len(results))
+    for work in works:
+        if work.id not in results:
+            continue
+        done = results[work.id]
+        work.seconds["write"] = round(work.seconds.get("write", 0.0) + share, 4)
+        if isinstance(done, Exception):
+            detail = printable("".join(traceback.format_exception_only(type(done), done)).strip())
+            work.failed = Failed(id=work.id, source=source_of(work), stage="write", error=detail)
+            continue
+        doc = documents[work.id]
+        work.document, work.outputs = doc, done
+        tidy_after_write(doc, output_dir)
+    return works
 
 
 def write_setaside(works: list[Work], output_dir: Path) -> None:
@@ -341,6 +387,6 @@ def process_chunk(paths: list[str], output_dir: Path, translator: Translator | N
     strip_stage(works, output_dir / TEMPLATES_FILE)
     run_stage(works, "repair", repair_step)
     run_stage(works, "translate", translate_step(translator))
-    run_stage(works, "write", write_step(output_dir, allow_downgrade))
+    write_stage(works, output_dir, allow_downgrade)
     write_setaside(works, output_dir)
     return works

@@ -192,8 +192,8 @@ class RunCollector:
         self.out = output_dir
         self.parts = output_dir / PARTS_DIR
         self.parts.mkdir(parents=True, exist_ok=True)
-        for stale in self.parts.glob("*.jsonl"):  # a killed run's: its documents are redone or reported from disk
-            stale.unlink()
+        for stale in self.parts.iterdir():  # a killed or stopped run's (and their temp files): its
+            stale.unlink()  # documents are redone or reported from disk
 
     def part_path(self, label: str) -> Path:
         return self.parts / f"{label}.jsonl"

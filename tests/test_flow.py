@@ -127,12 +127,12 @@ def test_a_broken_model_leaves_the_vietnamese_written_and_is_retried(prefect_api
 
 
 def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_copy, tmp_path, argos_dir, monkeypatch):
-    import flows.pipeline
+    import flows.chunk
 
     def bug(*args):  # a task that raises outside the per-document isolation (a bug, a lost worker)
         raise RuntimeError("a bug in the translate task")
 
-    monkeypatch.setattr(flows.pipeline, "translate_step", bug)
+    monkeypatch.setattr(flows.chunk, "translate_step", bug)
     out = tmp_path / "output"
     from flows.outcome import RunFailed
     from flows.pipeline import process_scrapes

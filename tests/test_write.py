@@ -98,3 +98,81 @@ def test_a_document_whose_json_cannot_be_written_keeps_every_earlier_file(seed_p
     assert again.failed is not None and again.failed.stage == "write"
     assert vi.read_bytes() == b"the earlier version\n" != before
     assert not list(out.glob(".*.tmp"))
+
+
+def test_a_chunk_is_made_durable_in_one_step_before_any_file_is_replaced(seed_paths, tmp_path, argos_dir,
+                                                                          monkeypatch):
+    """Issue 17: a chunk's documents cost one sync, not an fsync per file (3 ms each here); and no
+    output is renamed into place before every new file of the chunk is on disk."""
+    import os
+
+    import tasks.write as write
+
+    out = tmp_path / "out"
+    syncs, fsynced = [], []
+    real_durable, real_fsync = write.make_durable, os.fsync
+
+    def durable(temps):
+        syncs.append(sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "_"))))
+        assert len(temps) == 2 * len(seed_paths) and all(t.endswith(".tmp") for t in temps)
+        real_durable(temps)
+
+    def fsync(fd):
+        fsynced.append(os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(write, "make_durable", durable)
+    monkeypatch.setattr(os, "fsync", fsync)
+    works = process_chunk([str(p) for p in seed_paths], out, translator=None)
+    assert all(w.document is not None and len(w.outputs) == 2 for w in works)
+    assert syncs == [[]]  # one durable step for the five documents, while none of their files was in place
+    assert not [f for f in fsynced if str(f).endswith((".json", ".txt", ".tmp"))]  # no document file fsynced
+    assert sorted(p.name for p in out.glob("0*")) == sorted(f"{p.stem}{s}" for p in seed_paths
+                                                            for s in (".json", ".vi.txt"))
+
+
+@pytest.mark.parametrize("code", ["EIO", "ENOSPC"])
+def test_a_chunk_whose_durable_step_fails_keeps_every_earlier_document(seed_paths, tmp_path, argos_dir, monkeypatch,
+                                                                       code):
+    """An I/O error while the chunk's files go to disk fails the chunk's documents (recorded as failed,
+    done again by the next run); a full disk stops the run. Either way every earlier file stays as it
+    was and no temp file is left."""
+    import errno
+    import os
+
+    import tasks.write as write
+    from tasks.write import OutputUnwritable
+
+    out = tmp_path / "out"
+    paths = [str(p) for p in seed_paths]
+    process_chunk(paths, out, translator=None)
+    before = {p.name: p.read_bytes() for p in out.glob("0*")}
+    for name in before:  # an earlier version of every file, to be kept
+        (out / name).write_bytes(before[name] + b" ")
+
+    def durable(temps):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), temps[0])
+
+    monkeypatch.setattr(write, "make_durable", durable)
+    if code == "ENOSPC":
+        with pytest.raises(OutputUnwritable, match="No space left"):
+            process_chunk(paths, out, translator=None)
+    else:
+        works = process_chunk(paths, out, translator=None)
+        assert [(w.failed.stage, "Input/output error" in w.failed.error) for w in works] == [("write", True)] * 5
+        assert all(w.document is None and not w.outputs for w in works)
+    assert {p.name: p.read_bytes() for p in out.glob("0*")} == {k: v + b" " for k, v in before.items()}
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_a_document_that_cannot_be_put_in_place_fails_alone(seed_paths, tmp_path, argos_dir):
+    """A folder where one document's JSON goes: that document fails (its other files untouched),
+    the rest of its chunk is written."""
+    out = tmp_path / "out"
+    blocked = seed_paths[2].stem
+    (out / f"{blocked}.json").mkdir(parents=True)
+    works = process_chunk([str(p) for p in seed_paths], out, translator=None)
+    assert [w.id for w in works if w.failed] == [blocked] and works[2].failed.stage == "write"
+    assert not (out / f"{blocked}.vi.txt").exists() and not list(out.glob(".*.tmp"))
+    assert sum((out / f"{p.stem}.json").is_file() for p in seed_paths) == 4
+    assert (out / "_failed" / f"{blocked}.json").is_file()

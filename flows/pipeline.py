@@ -21,15 +21,16 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
 from prefect.states import State
 
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
@@ -381,13 +382,14 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
 def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None, max_bytes: int,
                 version: str, allow_downgrade: bool, collector: RunCollector, in_flight: int = 0,
                 model: str | None = None, retranslate: set[str] | None = None) -> None:
-    """Run the chunks, at most ``IN_FLIGHT`` at a time: the next is submitted when the oldest has
-    ended, and each one's documents are then on disk and in the manifest. A chunk whose task run
+    """Run the chunks, at most ``IN_FLIGHT`` at a time: the next is submitted when any chunk in
+    flight has ended (whichever ends first: threads and Dask workers finish out of order), and
+    each one's documents are then on disk and in the manifest, and on the progress bar. A chunk whose task run
     crashed outright (a lost worker) has its documents recorded as failed; the other chunks go
     on. A full or read-only output folder stops the run (raised once the chunks in flight ended)."""
     size = chunk_size_for(len(files), chunk_size)
     sections = len(files) <= REPORT_SECTIONS  # a small run's report shows every document
-    pending: deque[tuple[list[str], object]] = deque()
+    pending: dict[PrefectFuture[Any], list[str]] = {}  # the futures in flight, each with its chunk
     stop: OutputUnwritable | None = None
 
     def finish(chunk: list[str], future) -> None:
@@ -412,18 +414,22 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
         for doc_id, status in result.statuses:
             progress.notify(doc_id, status)
 
+    def finish_next() -> None:
+        future = next(as_completed(list(pending)))  # the first chunk in flight to end
+        finish(pending.pop(future), future)
+
     for i in range(0, len(files), size):
         if stop is not None:
             break  # nothing more is written; the next run does the rest
         while len(pending) >= (in_flight or IN_FLIGHT):
-            finish(*pending.popleft())
+            finish_next()
         chunk = files[i:i + size]
         label = chunk_label([ids[p] for p in chunk])
-        pending.append((chunk, chunk_task.submit(chunk, {p: ids[p] for p in chunk}, label, str(out), max_bytes,
-                                                 version, allow_downgrade, sections, model,
-                                                 [p for p in chunk if p in (retranslate or ())])))
+        future = chunk_task.submit(chunk, {p: ids[p] for p in chunk}, label, str(out), max_bytes, version,
+                                   allow_downgrade, sections, model, [p for p in chunk if p in (retranslate or ())])
+        pending[future] = chunk
     while pending:
-        finish(*pending.popleft())
+        finish_next()
     if stop is not None:
         raise stop
 
@@ -441,11 +447,16 @@ def with_runner(runner: str = "threads", dask_address: str | None = None, worker
     if dask_address:
         task_runner = DaskTaskRunner(address=dask_address)
     else:
-        # each worker process gets its share of the cores for its translation model replicas
+        from vnclean.api import api_url
+
+        # each worker process gets its share of the cores for its translation model replicas, and
+        # the run's API (else each worker starts a temporary API of its own: ~20 s and ~230 MB each)
         threads = os.environ.get("VNCLEAN_TRANSLATE_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
+        env = {"VNCLEAN_TRANSLATE_THREADS": threads}
+        if url := api_url():
+            env["PREFECT_API_URL"] = url
         task_runner = DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                                     "processes": True, "dashboard_address": None,
-                                                     "env": {"VNCLEAN_TRANSLATE_THREADS": threads}})
+                                                     "processes": True, "dashboard_address": None, "env": env})
     # prefect_dask subclasses the bare TaskRunner, whose future type defaults to the thread pool's
     return process_scrapes.with_options(task_runner=task_runner)  # type: ignore[arg-type]
 

@@ -54,6 +54,16 @@ def start_temporary_api() -> None:
     _server.start()
 
 
+def api_url() -> str | None:
+    """The API this process's runs report to: ``PREFECT_API_URL`` (or Prefect's setting), else the
+    temporary API started here; None before one is known. Worker processes that run task runs
+    (Dask) are given it: without it each would start a temporary API of its own."""
+    from prefect.settings import get_current_settings
+
+    url = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
+    return url or (_server.api_url if _server is not None else None)
+
+
 def shutdown() -> None:
     """Send what Prefect's workers still hold (a few seconds at most), then stop the temporary API."""
     from prefect.events.worker import EventsWorker

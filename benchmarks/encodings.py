@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from tasks.ingest import RejectInput, decode_bytes, normalise  # noqa: E402
-from tasks.legacy import _ONSET, _RHYMES, _TONES  # noqa: E402
+from vnclean.tasks.ingest import RejectInput, decode_bytes, normalise  # noqa: E402
+from vnclean.tasks.legacy import _ONSET, _RHYMES, _TONES  # noqa: E402
 from test_encodings import ENCODINGS, SEED_PARAGRAPHS, _with_tone, tcvn3_can_write  # noqa: E402
 
 

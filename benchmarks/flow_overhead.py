@@ -37,14 +37,14 @@ def main() -> None:
         (inp / f"{i:05d}.txt").write_text(f"Bản tin số {i}\n" + seeds[i % len(seeds)], encoding="utf-8")
     files = sorted(str(p) for p in inp.glob("*.txt"))
 
-    from tasks.pipeline import process_chunk
+    from vnclean.tasks.pipeline import process_chunk
 
     t = time.perf_counter()
     for i in range(0, len(files), 50):
         process_chunk(files[i:i + 50], work / "plain", translator=None)
     plain = time.perf_counter() - t
 
-    from flows.pipeline import process_scrapes
+    from vnclean.flows.pipeline import process_scrapes
 
     process_scrapes(input_dir=str(inp), output_dir=str(work / "warmup"), paths=files[:5])  # API start-up
     rows = []

@@ -28,10 +28,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=10_000)
     args = ap.parse_args()
-    from tasks.argos import find_model
-    from tasks.manifest import Manifest, file_sha256
-    from tasks.pipeline import version_key
-    from tasks.write import Written
+    from vnclean.tasks.argos import find_model
+    from vnclean.tasks.manifest import Manifest, file_sha256
+    from vnclean.tasks.pipeline import version_key
+    from vnclean.tasks.write import Written
 
     work = Path(tempfile.mkdtemp(prefix="vnclean-incremental-"))
     inp, out = work / "input", work / "output"
@@ -62,7 +62,7 @@ def main() -> None:
     assert not plan.todo and len(plan.skipped) == len(files)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    code = ("import json,sys; from flows.pipeline import process_scrapes; "
+    code = ("import json,sys; from vnclean.flows.pipeline import process_scrapes; "
             "s = process_scrapes(input_dir=sys.argv[1], output_dir=sys.argv[2]); print(json.dumps(s))")
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, str(inp), str(out)], env=env, capture_output=True,

@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from cn2vn import cn2vn  # noqa: E402
 from pypinyin import Style, lazy_pinyin  # noqa: E402
 
-from tasks.boilerplate import strip_boilerplate  # noqa: E402
-from tasks.ingest import ingest_file  # noqa: E402
-from tasks.repair import load_names, repair_document  # noqa: E402
+from vnclean.tasks.boilerplate import strip_boilerplate  # noqa: E402
+from vnclean.tasks.ingest import ingest_file  # noqa: E402
+from vnclean.tasks.repair import load_names, repair_document  # noqa: E402
 
 CLEAN_SEEDS = ("000", "002", "003", "004")
 # Chinese names that are not in tasks/data/names (people a reporter might quote), for the
@@ -172,7 +172,7 @@ def real_clean_pages() -> list[tuple[str, float, int]]:
     sites, some about foreign subjects (names and brands in ASCII), none machine translated."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import strip as strip_bench
-    from tasks.ingest import normalise
+    from vnclean.tasks.ingest import normalise
 
     out = []
     for page in strip_bench.load_corpus():
@@ -218,8 +218,8 @@ def corpus_pages() -> tuple[tuple[str, bool, str, tuple[str, ...], tuple[str, ..
     visible blocks already."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import strip as strip_bench
-    from tasks.blocks import read_page
-    from tasks.ingest import normalise
+    from vnclean.tasks.blocks import read_page
+    from vnclean.tasks.ingest import normalise
 
     out = []
     for page in strip_bench.load_corpus():

@@ -1,6 +1,6 @@
 """Stage cost benchmark: milliseconds per document of each stage, and "same bytes" against another commit.
 
-The stages run as a chunk task runs them (``flows.pipeline.run_chunk``: ingest, strip, repair,
+The stages run as a chunk task runs them (``vnclean.flows.pipeline.run_chunk``: ingest, strip, repair,
 translate without a model, write with its fsyncs, the manifest and the chunk's part file; no
 Prefect) over a seeded synthetic backlog (``scripts/make_backlog.py``, 400 documents by default),
 in chunks of 50 after the site templates are learned, in a new process per round. Per stage the
@@ -41,11 +41,11 @@ STAGES = ("ingest", "strip", "repair", "translate", "write")
 # worker side: runs inside the tree under test (its root first on sys.path)
 
 def _timing(backlog: Path, out: Path, profile: Path | None) -> dict:
-    from flows.pipeline import run_chunk
-    from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
-    from tasks.pipeline import learn_templates, version_key
-    from tasks.repair import load_names
-    from tasks.templates import TEMPLATES_FILE
+    from vnclean.flows.pipeline import run_chunk
+    from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
+    from vnclean.tasks.pipeline import learn_templates, version_key
+    from vnclean.tasks.repair import load_names
+    from vnclean.tasks.templates import TEMPLATES_FILE
 
     paths = sorted(str(p) for p in backlog.glob("*.txt"))
     ids = assign_ids(paths)
@@ -96,10 +96,10 @@ def _dump(backlog: Path, out: Path) -> None:
     """One JSON line per input and per garbled document: what ingest, language and repair made."""
     import dataclasses
 
-    from tasks.boilerplate import strip_boilerplate
-    from tasks.ingest import Ingested, ingest_file
-    from tasks.langid import detect_language
-    from tasks.repair import repair_document
+    from vnclean.tasks.boilerplate import strip_boilerplate
+    from vnclean.tasks.ingest import Ingested, ingest_file
+    from vnclean.tasks.langid import detect_language
+    from vnclean.tasks.repair import repair_document
 
     def repaired(r) -> dict:
         d = dataclasses.asdict(r)

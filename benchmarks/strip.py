@@ -43,8 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tasks.boilerplate import Profiles, Stripped, load_profiles, strip_boilerplate  # noqa: E402
-from tasks.ingest import normalise  # noqa: E402
+from vnclean.tasks.boilerplate import Profiles, Stripped, load_profiles, strip_boilerplate  # noqa: E402
+from vnclean.tasks.ingest import normalise  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "strip"
 LABELS = ("keep", "caption", "metadata", "remove")

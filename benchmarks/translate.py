@@ -51,9 +51,9 @@ def import_apply_packaged_translation():
 
 
 def paragraphs_from_seeds(limit: int) -> list[str]:
-    from tasks.boilerplate import strip_boilerplate
-    from tasks.ingest import ingest_file
-    from tasks.repair import repair_document
+    from vnclean.tasks.boilerplate import strip_boilerplate
+    from vnclean.tasks.ingest import ingest_file
+    from vnclean.tasks.repair import repair_document
 
     out = []
     for path in sorted((ROOT / "input").glob("*.txt")):
@@ -82,8 +82,8 @@ def main() -> None:
         print(f"built {model_file} in {time.perf_counter() - t:.1f} s")
     packages = Path(tempfile.mkdtemp(prefix="vnclean-bench-"))
     os.environ["ARGOS_PACKAGES_DIR"] = str(packages)
-    from tasks.argos import install_from_file
-    from tasks.translate import TranslationMemory, Translator, split_sentences
+    from vnclean.tasks.argos import install_from_file
+    from vnclean.tasks.translate import TranslationMemory, Translator, split_sentences
 
     model = install_from_file(model_file)
     paragraphs = paragraphs_from_seeds(args.paragraphs)

@@ -12,9 +12,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from tasks.ingest import printable
-from tasks.models import Failed
-from tasks.pipeline import (
+from vnclean.tasks.ingest import printable
+from vnclean.tasks.models import Failed
+from vnclean.tasks.pipeline import (
     Work,
     commit_chunk,
     fresh,
@@ -29,10 +29,10 @@ from tasks.pipeline import (
     write_setaside,
     write_stage,
 )
-from tasks.runrecord import PARTS_DIR, ChunkResult, write_part
-from tasks.templates import TEMPLATES_FILE
-from tasks.translate import load_translator
-from tasks.write import OutputUnwritable, unwritable
+from vnclean.tasks.runrecord import PARTS_DIR, ChunkResult, write_part
+from vnclean.tasks.templates import TEMPLATES_FILE
+from vnclean.tasks.translate import load_translator
+from vnclean.tasks.write import OutputUnwritable, unwritable
 
 MANIFEST_FILE = "_manifest.sqlite"
 MEMORY_FILE = Path("_cache") / "translation-memory.sqlite"
@@ -108,7 +108,7 @@ def run_chunk(paths: list[str], ids: dict[str, str], label: str, output_dir: str
     documents at that stage; the chunk is still recorded. A plain function: it runs in the task's
     thread, or in a worker process with ``--processes``. ``model`` is the package (CODE-VERSION)
     the run translates with; the documents in ``retranslate`` (only the model changed) keep their
-    stored Vietnamese when it qualifies (:func:`tasks.pipeline.keep_stored_step`)."""
+    stored Vietnamese when it qualifies (:func:`vnclean.tasks.pipeline.keep_stored_step`)."""
     out = Path(output_dir)
     works = new_works(paths, ids)
     again = set(retranslate or ())

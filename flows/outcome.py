@@ -24,7 +24,7 @@ from pathlib import Path
 from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
-from tasks.runrecord import RunSummary
+from vnclean.tasks.runrecord import RunSummary
 
 RUN_FINISHED = "vnclean.run.finished"
 DOCUMENT_FAILED = "vnclean.document.failed"

@@ -2,10 +2,10 @@
 
 A run plans (manifest), learns the site templates (one task run), then runs its chunks: each is
 one task run (``chunk-000_63c0ffbfaf89c8e9``; ``chunk-000_63c0…+49`` for a chunk of 50) that
-takes file paths, runs the five stages of ``tasks.pipeline`` (plain functions that tests call
-without Prefect; ``flows.chunk.run_chunk``), writes its documents, records them in the manifest,
+takes file paths, runs the five stages of ``vnclean.tasks.pipeline`` (plain functions that tests call
+without Prefect; ``vnclean.flows.chunk.run_chunk``), writes its documents, records them in the manifest,
 logs what each stage did to each document (one log record per level and chunk), and hands back counts only
-(``tasks.runrecord.ChunkResult``). At most ``IN_FLIGHT`` chunks are in flight, whatever the
+(``vnclean.tasks.runrecord.ChunkResult``). At most ``IN_FLIGHT`` chunks are in flight, whatever the
 batch size; so memory, threads and calls to the Prefect API stay flat as the batch grows, and
 documents appear on disk from the first chunk on. When the chunks are done, the run's record
 (``_run.json``, ``_documents.jsonl``), ``report.html`` and the artifacts are made from what
@@ -34,14 +34,15 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import State
 
 import vnclean._env  # noqa: F401  (Prefect settings must be in the environment first)
-from flows.chunk import MANIFEST_FILE, MEMORY_FILE, _Lines, _worker_init, _worker_pid, run_chunk
-from flows.outcome import final_state
-from tasks.argos import find_model
-from tasks.escape import md_link, md_text
-from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
-from tasks.manifest import Manifest
-from tasks.models import Failed, Source
-from tasks.pipeline import (
+from vnclean import progress
+from vnclean.flows.chunk import MANIFEST_FILE, MEMORY_FILE, _Lines, _worker_init, _worker_pid, run_chunk
+from vnclean.flows.outcome import final_state
+from vnclean.tasks.argos import find_model
+from vnclean.tasks.escape import md_link, md_text
+from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
+from vnclean.tasks.manifest import Manifest
+from vnclean.tasks.models import Failed, Source
+from vnclean.tasks.pipeline import (
     Work,
     commit_chunk,
     learn_templates,
@@ -49,7 +50,7 @@ from tasks.pipeline import (
     work_from_disk,
     write_setaside,
 )
-from tasks.runrecord import (
+from vnclean.tasks.runrecord import (
     INDEX_ROWS,
     REPORT_SECTIONS,
     ChunkResult,
@@ -60,10 +61,9 @@ from tasks.runrecord import (
     summarise,
     write_part,
 )
-from tasks.templates import TEMPLATES_FILE
-from tasks.translate import MISSING_MODEL
-from tasks.write import OutputUnwritable, append_line, atomic_write, checkpoint_sqlite, output_lock, unwritable
-from vnclean import progress
+from vnclean.tasks.templates import TEMPLATES_FILE
+from vnclean.tasks.translate import MISSING_MODEL
+from vnclean.tasks.write import OutputUnwritable, append_line, atomic_write, checkpoint_sqlite, output_lock, unwritable
 
 __all__ = ["Row", "RunSummary", "process_scrapes", "summarise", "summary_markdown", "with_runner"]
 
@@ -251,10 +251,10 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
 
     The run ends Failed when documents failed (or were written without English, or the run
     stopped), once everything is written; rejected files alone end it Completed with a message,
-    or Failed with ``fail_on_rejected`` (``flows.outcome``: the state, and the events
+    or Failed with ``fail_on_rejected`` (``vnclean.flows.outcome``: the state, and the events
     ``vnclean.run.finished`` and ``vnclean.document.failed``). Returns the final state, whose data
     (the summary) a direct call gets back; a direct call of a run that ended Failed raises
-    ``flows.outcome.RunFailed`` carrying it."""
+    ``vnclean.flows.outcome.RunFailed`` carrying it."""
     started = time.perf_counter()
     logger = get_run_logger()
     inp, out = Path(input_dir), Path(output_dir)
@@ -324,7 +324,7 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
         return final_state(summary, fail_on_rejected)
     if summary.processed:  # an empty run publishes nothing: the last run's artifacts stay the latest
         _publish(summary)
-        from tasks.report import review_markdown_of
+        from vnclean.tasks.report import review_markdown_of
 
         entries, more, quiet, quiet_ids = review
         create_markdown_artifact(key="vnclean-review",
@@ -343,12 +343,12 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
                   summary: RunSummary) -> None:
     """report.html over every document written since it was last written: this run's (from its
     parts), and those of a run that was killed or stopped before its report (read back from
-    disk). Within the caps of tasks.runrecord: the index lists documents that need attention
+    disk). Within the caps of vnclean.tasks.runrecord: the index lists documents that need attention
     first; the rest are counted, and all are in _documents.jsonl."""
     pending = manifest.report_pending()
     if not pending and not summary.processed:
         return
-    from tasks.report import document_section, index_row, render_index
+    from vnclean.tasks.report import document_section, index_row, render_index
 
     done_here = set()
     rows: list[str] = []
@@ -437,7 +437,7 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
 def with_runner(runner: str = "threads", dask_address: str | None = None, workers: int = 2):
     """``process_scrapes`` on the chosen task runner: threads (default) or Dask — a LocalCluster of
     ``workers`` processes, or the existing cluster at ``dask_address``. Each Dask worker loads the
-    translation model once (tasks.translate.get_translator caches it per process)."""
+    translation model once (vnclean.tasks.translate.get_translator caches it per process)."""
     if runner == "threads":
         return process_scrapes
     if runner != "dask":

@@ -31,8 +31,8 @@ WEEKDAYS = ["Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "T
 
 def seed_material() -> tuple[list[str], list[str]]:
     """Body paragraphs and short furniture lines of the seeds, as the pipeline reads them."""
-    from tasks.boilerplate import strip_boilerplate
-    from tasks.ingest import ingest_file
+    from vnclean.tasks.boilerplate import strip_boilerplate
+    from vnclean.tasks.ingest import ingest_file
 
     paragraphs: list[str] = []
     furniture: list[str] = []

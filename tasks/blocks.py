@@ -108,7 +108,7 @@ def detect_shape(text: str, suffix: str = "") -> str:
 def read_page(text: str, shape: str) -> Page:
     """The units of a normalised scrape of the given shape."""
     if shape == "html":
-        from tasks.htmlpage import read_html  # lxml only when a page needs it
+        from vnclean.tasks.htmlpage import read_html  # lxml only when a page needs it
         return read_html(text)
     if shape == "markdown":
         return read_markdown(text)
@@ -117,13 +117,13 @@ def read_page(text: str, shape: str) -> Page:
 
 def read_text(text: str) -> Page:
     """One unit per line; a line that is only a URL is link text. A line that holds a whole page
-    (a flattened scrape, :mod:`tasks.segment`) is cut into pieces, one unit each, all with that
+    (a flattened scrape, :mod:`vnclean.tasks.segment`) is cut into pieces, one unit each, all with that
     line's number; ``meta["flattened"]`` then says so.
 
     >>> [u.line for u in read_text("Tin mới\\nMưa to.").units]
     [1, 2]
     """
-    from tasks.segment import envelope, is_flattened, repeated_title, split_flattened
+    from vnclean.tasks.segment import envelope, is_flattened, repeated_title, split_flattened
 
     units: list[Unit] = []
     meta: dict[str, str] = {}
@@ -365,6 +365,6 @@ def _html_line(line: str, number: int) -> Unit:
     stripped = line.strip()
     if not stripped:
         return Unit("", number)
-    from tasks.htmlpage import visible_text
+    from vnclean.tasks.htmlpage import visible_text
     text = visible_text(stripped)
     return Unit(text, number, "paragraph", markup="" if text else stripped)

@@ -22,11 +22,11 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, Field, field_validator
 
-from tasks.blocks import Page, Unit, detect_shape, read_page
-from tasks.classify import Settings, classify, load_settings, unit_key
-from tasks.models import Removed
-from tasks.segment import UPPER
-from tasks.templates import site_of
+from vnclean.tasks.blocks import Page, Unit, detect_shape, read_page
+from vnclean.tasks.classify import Settings, classify, load_settings, unit_key
+from vnclean.tasks.models import Removed
+from vnclean.tasks.segment import UPPER
+from vnclean.tasks.templates import site_of
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
 
@@ -447,7 +447,7 @@ def _slug_words(url: str | None) -> set[str]:
 def _stated_titles(meta: dict[str, str]) -> list[tuple[str, str]]:
     """Titles the page states outright, best first: ``# h1``/``<h1>``, Jina's ``Title:``,
     ``og:title``, ``<title>`` (with a site name after " - " or " | " cut off), and the phrase a
-    flattened page prints twice at its top (:func:`tasks.segment.repeated_title`)."""
+    flattened page prints twice at its top (:func:`vnclean.tasks.segment.repeated_title`)."""
     out = []
     for key, source in (("h1", "h1"), ("title", "title-header"), ("og_title", "og:title"), ("title_tag", "title-tag"),
                         ("repeated_title", "repeated")):
@@ -625,10 +625,10 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
                       settings: Settings | None = None) -> Stripped:
     """Split a normalised scrape into title, metadata, paragraphs and captions, recording removals.
 
-    The passes: shape -> units (:mod:`tasks.blocks`), classify (:mod:`tasks.classify`: links,
+    The passes: shape -> units (:mod:`vnclean.tasks.blocks`), classify (:mod:`vnclean.tasks.classify`: links,
     stop words, length, context, the article's main run, the site's template), title and
     metadata, captions, assembly (this module). ``templates`` gives the unit keys a site repeats
-    on many pages (:meth:`tasks.templates.TemplateStore.template`), given the page's site.
+    on many pages (:meth:`vnclean.tasks.templates.TemplateStore.template`), given the page's site.
     """
     profiles = profiles or load_profiles()
     settings = settings or load_settings()

@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tasks.blocks import Unit
+from vnclean.tasks.blocks import Unit
 
 DATA = Path(__file__).parent / "data" / "strip"
 _PUNCT = ".,;:!?…\"'“”‘’()[]«»-–—/|*_#>"
@@ -90,7 +90,7 @@ def page_stopwords(units: list[Unit], settings: Settings | None = None) -> froze
     """The stop-word list of the page's language: the one that covers most of its words, or none
     (an empty set: stop words are not used) when no list reaches ``page_stopwords_min``.
 
-    >>> from tasks.blocks import read_text
+    >>> from vnclean.tasks.blocks import read_text
     >>> en = page_stopwords(read_text("The storm hit the coast on Sunday and it was the worst in years.").units)
     >>> "the" in en, "của" in en
     (True, False)

@@ -15,7 +15,7 @@ import re
 import string
 from urllib.parse import urlsplit
 
-from tasks.ingest import printable
+from vnclean.tasks.ingest import printable
 
 # CommonMark: "Any ASCII punctuation character may be backslash-escaped" and then stands for
 # itself. Escaping all of them leaves no link, image, autolink, raw HTML, entity, emphasis, code

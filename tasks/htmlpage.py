@@ -1,4 +1,4 @@
-"""HTML pages saved as is -> units (see :mod:`tasks.blocks`), with lxml's HTML parser.
+"""HTML pages saved as is -> units (see :mod:`vnclean.tasks.blocks`), with lxml's HTML parser.
 
 Each block-level element's own text is one unit (a ``<br>`` starts a new one); text inside
 ``<a>`` counts as link text; ``<img>`` is an image unit (alt text, ``src``); scripts, styles,
@@ -13,8 +13,8 @@ import re
 import lxml.etree
 import lxml.html
 
-from tasks.blocks import Page, Unit
-from tasks.ingest import normalise_line
+from vnclean.tasks.blocks import Page, Unit
+from vnclean.tasks.ingest import normalise_line
 
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
                    "select", "option", "datalist", "canvas", "audio", "video", "source", "track", "map",

@@ -25,9 +25,9 @@ import ftfy
 import ftfy.badness
 import ftfy.chardata
 
-from tasks.blocks import detect_shape
-from tasks.legacy import DECODERS, best_reading, is_syllable, syllable_score
-from tasks.models import Rejected, Source
+from vnclean.tasks.blocks import detect_shape
+from vnclean.tasks.legacy import DECODERS, best_reading, is_syllable, syllable_score
+from vnclean.tasks.models import Rejected, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # The file names vnclean reads from an input folder: plain text, crawler Markdown, saved HTML.
@@ -92,7 +92,7 @@ class Ingested:
     text: str  # normalised, same number of lines as the raw text
     raw_lines: list[str]  # decoded, not normalised (what the review report shows)
     fixes: list[str] = field(default_factory=list)
-    shape: str = "text"  # text | markdown | html (tasks.blocks.detect_shape)
+    shape: str = "text"  # text | markdown | html (vnclean.tasks.blocks.detect_shape)
 
 
 # Output names are "<id>.json", "<id>.vi.txt", "<id>.en.txt" and, while written, the temp file

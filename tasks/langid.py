@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from tasks.ingest import vietnamese_ratio
+from vnclean.tasks.ingest import vietnamese_ratio
 
 _LOCK = threading.Lock()
 _FACTORY_READY = False

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tasks.boilerplate import Stripped
+    from vnclean.tasks.boilerplate import Stripped
 
 LIMITS_FILE = Path(__file__).parent / "data" / "limits" / "limits.toml"
 _SENTENCE_END = re.compile(r"[.!?…][\"”’»)\]]*\s+")

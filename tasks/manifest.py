@@ -1,6 +1,6 @@
 """The run manifest: which inputs are already processed, so a run handles only new or changed ones.
 
-``output/_manifest.sqlite`` keeps, per input path (``tasks.ingest.path_key``: any file name):
+``output/_manifest.sqlite`` keeps, per input path (``vnclean.tasks.ingest.path_key``: any file name):
 size, mtime, sha256, the pipeline version (a hash of the code and data that shape the output plus
 the translation model id), the outcome, and every output file written for it (name, size, mtime,
 sha256). An input is skipped when its size and
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from tasks.ingest import path_key
-from tasks.write import Written, open_sqlite, recover_damaged
+from vnclean.tasks.ingest import path_key
+from vnclean.tasks.write import Written, open_sqlite, recover_damaged
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS inputs (
@@ -40,7 +40,7 @@ RETRANSLATABLE = ("ok", "waiting")  # outcomes with a stored document whose Viet
 
 
 def code_of(version: str) -> str:
-    """The code part of a version key ``<code hash>+<model id>`` (tasks.pipeline.version_key)."""
+    """The code part of a version key ``<code hash>+<model id>`` (vnclean.tasks.pipeline.version_key)."""
     return version.split("+", 1)[0]
 T = TypeVar("T")
 
@@ -234,5 +234,5 @@ class Manifest:
 
 
 def path_of_key(key: str) -> str:
-    """The path a :func:`tasks.ingest.path_key` stands for."""
+    """The path a :func:`vnclean.tasks.ingest.path_key` stands for."""
     return os.fsdecode(bytes.fromhex(key[1:])) if key.startswith("\0") else key

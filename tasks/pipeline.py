@@ -16,16 +16,16 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.boilerplate import Stripped, load_profiles, strip_boilerplate
-from tasks.ingest import DEFAULT_MAX_BYTES, Ingested, assign_ids, display_path, ingest_file, path_key, printable
-from tasks.langid import detect_language
-from tasks.limits import cap_fields
-from tasks.manifest import Entry, Manifest
-from tasks.models import Document, Failed, Rejected, Source, Translation
-from tasks.repair import Repaired, repair_document
-from tasks.templates import TEMPLATES_FILE, Seen, TemplateStore, seen_page
-from tasks.translate import Translator, translate_document
-from tasks.write import (
+from vnclean.tasks.boilerplate import Stripped, load_profiles, strip_boilerplate
+from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, Ingested, assign_ids, display_path, ingest_file, path_key, printable
+from vnclean.tasks.langid import detect_language
+from vnclean.tasks.limits import cap_fields
+from vnclean.tasks.manifest import Entry, Manifest
+from vnclean.tasks.models import Document, Failed, Rejected, Source, Translation
+from vnclean.tasks.repair import Repaired, repair_document
+from vnclean.tasks.templates import TEMPLATES_FILE, Seen, TemplateStore, seen_page
+from vnclean.tasks.translate import Translator, translate_document
+from vnclean.tasks.write import (
     OutputUnwritable,
     StagedWrites,
     Written,
@@ -88,7 +88,7 @@ class Work:
 def run_stage(works: list[Work], stage: str, step: Callable[[Work], None]) -> list[Work]:
     """Apply ``step`` to every still-active document, isolating and timing each one. A full or
     read-only output folder is not one document's failure: it stops the batch
-    (:class:`tasks.write.OutputUnwritable`)."""
+    (:class:`vnclean.tasks.write.OutputUnwritable`)."""
     for work in works:
         if not work.active:
             continue
@@ -115,7 +115,7 @@ def source_of(work: Work) -> Source:
 
 
 def new_works(paths: list[str], ids: dict[str, str] | None = None) -> list[Work]:
-    """Work items with the ids of their batch (:func:`tasks.ingest.assign_ids`: unique, whatever
+    """Work items with the ids of their batch (:func:`vnclean.tasks.ingest.assign_ids`: unique, whatever
     the order); ``ids`` are those of the whole run when the paths are one chunk of it."""
     ids = ids if ids is not None else assign_ids(paths)
     return [Work(path=p, id=ids[p]) for p in paths]
@@ -281,7 +281,7 @@ def write_stage(works: list[Work], output_dir: Path, allow_downgrade: bool = Fal
     """The write stage over a chunk: each document is built and checked against the contract and its
     files written as temp files, one document at a time (one that fails, fails alone; never over a
     better stored one, English kept, unless ``allow_downgrade``); then all of them are made durable
-    in one step and renamed into place (:class:`tasks.write.StagedWrites`: one sync per chunk, not
+    in one step and renamed into place (:class:`vnclean.tasks.write.StagedWrites`: one sync per chunk, not
     one fsync per file). A document's write seconds are its own part plus an even share of that
     step."""
     staged = StagedWrites()

@@ -26,8 +26,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.article import Article
-from tasks.models import MachineTranslated, Repair, Uncertain
+from vnclean.tasks.article import Article
+from vnclean.tasks.models import MachineTranslated, Repair, Uncertain
 
 NAMES_DIR = Path(__file__).parent / "data" / "names"
 FLAG_THRESHOLD = 0.2

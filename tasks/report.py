@@ -7,13 +7,13 @@ import bisect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tasks.article import Article, Place
-from tasks.escape import html_text, md_text
-from tasks.write import atomic_write
+from vnclean.tasks.article import Article, Place
+from vnclean.tasks.escape import html_text, md_text
+from vnclean.tasks.write import atomic_write
 
 if TYPE_CHECKING:
-    from tasks.models import Repair
-    from tasks.pipeline import Work
+    from vnclean.tasks.models import Repair
+    from vnclean.tasks.pipeline import Work
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:1rem;color:#222}
@@ -32,7 +32,7 @@ def repair_spans(text: str, repairs: list[Repair], where: str, index: int | None
     never overlapping. A repair takes the first place its ``after`` text stands that no earlier
     repair took (so a name repaired twice in a paragraph is marked twice, at both places).
 
-    >>> from tasks.models import Repair
+    >>> from vnclean.tasks.models import Repair
     >>> r = Repair(kind="pinyin-name", before="Ruan Jinyong", after="Nguyễn Tấn Dũng", index=0)
     >>> [(a, b) for a, b, _ in repair_spans("Ông Nguyễn Tấn Dũng và Nguyễn Tấn Dũng", [r, r], "paragraphs", 0)]
     [(4, 19), (23, 38)]
@@ -155,7 +155,7 @@ def render_index(heading: str, rows: list[str], sections: list[str], more: str =
 
 def render_report(works: list[Work]) -> str:
     """The whole report over documents held in memory (a small run, tests)."""
-    from tasks.runrecord import row_of
+    from vnclean.tasks.runrecord import row_of
 
     done = [w for w in works if w.document is not None]
     others = [w for w in works if w.document is None]

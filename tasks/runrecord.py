@@ -19,12 +19,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tasks.ingest import display_path
-from tasks.limits import load_limits, shorten
-from tasks.write import atomic_write
+from vnclean.tasks.ingest import display_path
+from vnclean.tasks.limits import load_limits, shorten
+from vnclean.tasks.write import atomic_write
 
 if TYPE_CHECKING:
-    from tasks.pipeline import Work
+    from vnclean.tasks.pipeline import Work
 
 PARTS_DIR = "_parts"
 DOCUMENTS_FILE = "_documents.jsonl"
@@ -161,7 +161,7 @@ def write_part(works: list[Work], path: Path, sections: bool) -> ChunkResult:
     """The chunk's part file (one JSON line per document) and its :class:`ChunkResult`.
     ``sections``: render every document's report section (a small run), else only those of
     documents a person should look at."""
-    from tasks.report import document_section, review_notes
+    from vnclean.tasks.report import document_section, review_notes
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lines, statuses = [], []

@@ -53,7 +53,7 @@ class Settings(BaseModel):
 
 @functools.cache
 def load_settings(path: Path = DATA / "flattened.toml") -> Settings:
-    from tasks.classify import read_settings
+    from vnclean.tasks.classify import read_settings
 
     return read_settings(Settings, path, "flattened-page settings")
 

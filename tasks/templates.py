@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tasks.blocks import Page, read_page
-from tasks.classify import Settings, load_settings, unit_key
+from vnclean.tasks.blocks import Page, read_page
+from vnclean.tasks.classify import Settings, load_settings, unit_key
 
 TEMPLATES_FILE = "_templates.sqlite"
 
@@ -27,7 +27,7 @@ TEMPLATES_FILE = "_templates.sqlite"
 def site_of(page: Page, profile: str | None = None) -> str | None:
     """The host a page names for itself, without ``www.``; else its profile's name.
 
-    >>> from tasks.blocks import read_text
+    >>> from vnclean.tasks.blocks import read_text
     >>> site_of(read_text("https://www.nld.com.vn/a-b-c.htm\\nBài báo."))
     'nld.com.vn'
     """
@@ -62,7 +62,7 @@ class TemplateStore:
     """Per site: which pages were read and which short units each had (SQLite, one file)."""
 
     def __init__(self, path: Path) -> None:
-        from tasks.write import open_sqlite
+        from vnclean.tasks.write import open_sqlite
 
         self.path = path
         self.db = open_sqlite(path, "CREATE TABLE IF NOT EXISTS pages (site TEXT, doc TEXT, PRIMARY KEY (site, doc))",

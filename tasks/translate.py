@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from tasks.argos import InstalledModel, ModelError, find_model
-from tasks.article import Article
-from tasks.ingest import vietnamese_ratio
-from tasks.models import Translation, Untranslated
-from tasks.sentences import split_sentences
-from tasks.write import open_sqlite, recover_damaged
+from vnclean.tasks.argos import InstalledModel, ModelError, find_model
+from vnclean.tasks.article import Article
+from vnclean.tasks.ingest import vietnamese_ratio
+from vnclean.tasks.models import Translation, Untranslated
+from vnclean.tasks.sentences import split_sentences
+from vnclean.tasks.write import open_sqlite, recover_damaged
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ class TranslationMemory:
     A memory damaged on any page (``PRAGMA quick_check`` when it is opened, or the first error a
     read or write meets) is set aside beside itself with a timestamped name and started again:
     a damaged cache costs model calls, never translations. A full or read-only disk raises
-    :class:`tasks.write.OutputUnwritable` (the run stops)."""
+    :class:`vnclean.tasks.write.OutputUnwritable` (the run stops)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -279,7 +279,7 @@ _TRANSLATORS_LOCK = threading.Lock()
 
 def get_translator(memory_path: Path | None, model: str | None = None) -> Translator | None:
     """The process-wide translator of the package in use (``model``, CODE-VERSION, else
-    ``VNCLEAN_MODEL``, else the newest: :func:`tasks.argos.find_model`), loaded once per
+    ``VNCLEAN_MODEL``, else the newest: :func:`vnclean.tasks.argos.find_model`), loaded once per
     process/worker; None when no vi→en package is installed."""
     found = find_model(model)
     if found is None:
@@ -318,7 +318,7 @@ def is_vietnamese_text(text: str) -> bool | None:
     ratio = vietnamese_ratio(text)
     if ratio > 0.15:
         return True
-    from tasks.langid import detect_language, script_language
+    from vnclean.tasks.langid import detect_language, script_language
 
     if script_language(text):  # Chinese, Japanese, Korean: told by the script, whatever the length
         return False
@@ -353,7 +353,7 @@ def translate_document(title: str, summary: str | None, paragraphs: list[str], c
     english = list(texts)  # non-Vietnamese text is kept as it is
     for i, out in zip(to_model, translator.translate_texts([texts[i] for i in to_model], counts), strict=False):
         english[i] = out
-    from tasks.langid import detect_language
+    from vnclean.tasks.langid import detect_language
 
     sent = set(to_model)
     def language_of(text: str) -> str:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tasks.article import Article
-from tasks.models import Document, Failed, Rejected
+from vnclean.tasks.article import Article
+from vnclean.tasks.models import Document, Failed, Rejected
 
 
 class OutputUnwritable(RuntimeError):

@@ -74,7 +74,7 @@ def argos_dir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def tiny_model(argos_dir, tiny_model_file):
-    from tasks.argos import install_from_file
+    from vnclean.tasks.argos import install_from_file
 
     return install_from_file(tiny_model_file)
 

@@ -26,9 +26,9 @@ def batch(tmp_path, seed_paths) -> Path:
 
 def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, batch, tmp_path, argos_dir,
                                                                    monkeypatch):
-    import flows.chunk as fc
-    import flows.pipeline as fp
-    import tasks.runrecord as rr
+    import vnclean.flows.chunk as fc
+    import vnclean.flows.pipeline as fp
+    import vnclean.tasks.runrecord as rr
 
     monkeypatch.setattr(fp, "IN_FLIGHT", 2)
     monkeypatch.setattr(rr, "ROWS_KEPT", 5)
@@ -49,7 +49,7 @@ def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, 
             active[0] -= 1
         return real_part(works, path, sections)
 
-    monkeypatch.setattr(fc, "ingest_step", ingest_step)  # a chunk's stages run in flows.chunk
+    monkeypatch.setattr(fc, "ingest_step", ingest_step)  # a chunk's stages run in vnclean.flows.chunk
     monkeypatch.setattr(fc, "write_part", write_part)
     out = tmp_path / "output"
     summary = fp.process_scrapes(input_dir=str(batch), output_dir=str(out), chunk_size=3)
@@ -71,7 +71,7 @@ def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, 
 
 
 def test_chunk_size_grows_with_the_batch():
-    from flows.pipeline import IN_FLIGHT, MAX_CHUNK, chunk_size_for
+    from vnclean.flows.pipeline import IN_FLIGHT, MAX_CHUNK, chunk_size_for
 
     assert chunk_size_for(20) == 1 and chunk_size_for(21) == 50
     assert chunk_size_for(100_000) == MAX_CHUNK
@@ -121,10 +121,10 @@ def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed
 def test_worker_processes_run_chunks_without_importing_prefect(seed_paths, tmp_path, argos_dir):
     """Issue 17: a worker process of --processes runs its chunks with the stages only; importing
     Prefect (and the flow) cost each worker ~10 s of CPU and ~100 MB before its first document."""
-    import flows.pipeline as fp
-    from flows.chunk import run_chunk
-    from tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
-    from tasks.pipeline import version_key
+    import vnclean.flows.pipeline as fp
+    from vnclean.flows.chunk import run_chunk
+    from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
+    from vnclean.tasks.pipeline import version_key
 
     paths = [str(p) for p in seed_paths]
     with fp._processes(2):
@@ -132,7 +132,7 @@ def test_worker_processes_run_chunks_without_importing_prefect(seed_paths, tmp_p
                                         DEFAULT_MAX_BYTES, version_key(None), False, True).result()
         loaded = fp._POOL.submit(eval, "sorted(__import__('sys').modules)").result()
     assert [status for _, status in result.statuses] == ["ok"] * len(paths) and len(lines[20]) == 5 * len(paths)
-    assert "tasks.repair" in loaded and not {"prefect", "flows.pipeline", "flows.outcome"} & set(loaded)
+    assert "vnclean.tasks.repair" in loaded and not {"prefect", "vnclean.flows.pipeline", "vnclean.flows.outcome"} & set(loaded)
 
 
 def test_worker_processes_learn_the_site_templates_as_the_run_alone_would(batch, tmp_path):
@@ -143,7 +143,7 @@ def test_worker_processes_learn_the_site_templates_as_the_run_alone_would(batch,
     import sqlite3
     from concurrent.futures import ProcessPoolExecutor
 
-    from tasks.pipeline import learn_templates
+    from vnclean.tasks.pipeline import learn_templates
 
     paths = sorted(str(p) for p in batch.iterdir())
     mapped = []

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tasks.boilerplate import Profiles, find_datetime, load_profiles, strip_boilerplate
-from tasks.ingest import ingest_file
+from vnclean.tasks.boilerplate import Profiles, find_datetime, load_profiles, strip_boilerplate
+from vnclean.tasks.ingest import ingest_file
 
 
 def strip_seed(seed_paths, prefix):

@@ -9,9 +9,9 @@ import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, how browse
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from tasks.ingest import decode_bytes, ingest_bytes, normalise
-from tasks.legacy import _ONSET, _RHYMES, _TONES, encode_cp1258, encode_tcvn3, encode_viqr, encode_vni
-from tasks.models import Rejected
+from vnclean.tasks.ingest import decode_bytes, ingest_bytes, normalise
+from vnclean.tasks.legacy import _ONSET, _RHYMES, _TONES, encode_cp1258, encode_tcvn3, encode_viqr, encode_vni
+from vnclean.tasks.models import Rejected
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def tcvn3_can_write(text: str) -> bool:
 
 
 def seed_paragraphs() -> list[str]:
-    from tasks.boilerplate import strip_boilerplate
+    from vnclean.tasks.boilerplate import strip_boilerplate
 
     out = []
     for path in sorted((ROOT / "input").glob("0[02-4]*.txt")):
@@ -101,7 +101,7 @@ def test_spam_decoration_marks_are_removed():
 @pytest.mark.parametrize("text", ["The quick brown fox jumps over the lazy dog near the river bank today.",
                                   "越南公安部与中国国家安全部举行第三次副部长级战略安全对话。"])
 def test_not_vietnamese_is_kept_and_labelled(text, tmp_path):
-    from tasks.langid import detect_language
+    from vnclean.tasks.langid import detect_language
 
     result = ingest_bytes(text.encode("utf-8"), Path("x.txt"))
     assert not isinstance(result, Rejected) and normalise(result.text) == text

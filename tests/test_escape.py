@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from tasks.escape import md_link, md_text
-from tasks.ingest import printable
-from tasks.models import Failed, Rejected, Repair, Source, Uncertain
-from tasks.pipeline import Work, process_chunk
-from tasks.report import render_report, review_markdown
+from vnclean.tasks.escape import md_link, md_text
+from vnclean.tasks.ingest import printable
+from vnclean.tasks.models import Failed, Rejected, Repair, Source, Uncertain
+from vnclean.tasks.pipeline import Work, process_chunk
+from vnclean.tasks.report import render_report, review_markdown
 
 ATTACKS = ["[x](javascript:alert(8))", "![i](data:text/html;base64,PHNjcmlwdD4=)", "<script>alert(1)</script>",
            '"><img src=x onerror=alert(1)>', "<javascript:alert(1)>", "&lt;b&gt; &amp; &#106;avascript:",
@@ -131,7 +131,7 @@ def test_review_markdown_shows_any_text_as_text(seed_work, title, before, after,
 
 @given(input_dir=TEXT, doc_id=TEXT, reason=TEXT)
 def test_run_summary_markdown_links_only_the_report(tmp_path_factory, input_dir, doc_id, reason):
-    from flows.pipeline import Row, RunSummary, summary_markdown
+    from vnclean.flows.pipeline import Row, RunSummary, summary_markdown
 
     out = tmp_path_factory.mktemp("summary out [x](javascript:y)")
     (out / "report.html").write_text("<!doctype html>", encoding="utf-8")
@@ -167,7 +167,7 @@ def test_the_terminal_summary_prints_reasons_as_text(monkeypatch):
     reason = "strip: ValueError: [/red][link=javascript:alert(1)]x[/link] [bold]"
     from dataclasses import asdict
 
-    from tasks.runrecord import Row, RunSummary
+    from vnclean.tasks.runrecord import Row, RunSummary
 
     summary = RunSummary("i", "o", "m", inputs=1, new=1, seconds=1)
     row = Row("x", "failed", reason=reason)

@@ -16,14 +16,14 @@ pytestmark = pytest.mark.slow
 
 def run_state(input_dir: Path, output_dir: Path, **kwargs):
     """The flow run's final state."""
-    from flows.pipeline import process_scrapes
+    from vnclean.flows.pipeline import process_scrapes
 
     return process_scrapes(input_dir=str(input_dir), output_dir=str(output_dir), return_state=True, **kwargs)
 
 
 def summary_of(state) -> dict:
     """The run's summary, whether it ended Completed or Failed (anything else is raised)."""
-    from flows.outcome import RunFailed
+    from vnclean.flows.outcome import RunFailed
 
     data = state.result(raise_on_failure=False)
     if isinstance(data, RunFailed):
@@ -94,7 +94,7 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
 def test_dask_runner_and_worker_processes_write_the_same_bytes(prefect_api, input_copy, tmp_path, tiny_model):
     """Also: on Dask the progress bar's listener hears of each document while the workers run (one
     task run per document here), not all at once when the run ends."""
-    from flows.pipeline import with_runner
+    from vnclean.flows.pipeline import with_runner
     from vnclean import progress
 
     threads_out, dask_out, processes_out = tmp_path / "threads", tmp_path / "dask", tmp_path / "processes"
@@ -131,7 +131,7 @@ def test_local_dask_workers_report_to_the_runs_temporary_api(monkeypatch):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     import vnclean.api
-    from flows.pipeline import with_runner
+    from vnclean.flows.pipeline import with_runner
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(vnclean.api, "_server", SubprocessASGIServer(port=8765))  # as started by the CLI (not here)
@@ -147,13 +147,13 @@ def test_progress_hears_of_chunks_as_they_end_not_in_the_order_they_were_submitt
     first (whose hold then ends after 60 s), so the bar would stall behind a slow chunk."""
     import threading
 
-    import flows.pipeline
+    import vnclean.flows.pipeline
     from vnclean import progress
 
     first, second = sorted(p.stem for p in input_copy.glob("*.txt"))[:2]  # submitted in this order
     second_shown = threading.Event()
     heard: list[str] = []
-    real_chunk = flows.pipeline.run_chunk
+    real_chunk = vnclean.flows.pipeline.run_chunk
 
     def held(paths, ids, label, *args):
         if label == first:
@@ -165,7 +165,7 @@ def test_progress_hears_of_chunks_as_they_end_not_in_the_order_they_were_submitt
         if doc_id == second:
             second_shown.set()
 
-    monkeypatch.setattr(flows.pipeline, "run_chunk", held)
+    monkeypatch.setattr(vnclean.flows.pipeline, "run_chunk", held)
     progress.subscribe(listener)
     try:
         summary = run_flow(input_copy, tmp_path / "output", chunk_size=1)
@@ -195,15 +195,15 @@ def test_a_broken_model_leaves_the_vietnamese_written_and_is_retried(prefect_api
 
 
 def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_copy, tmp_path, argos_dir, monkeypatch):
-    import flows.chunk
+    import vnclean.flows.chunk
 
     def bug(*args):  # a task that raises outside the per-document isolation (a bug, a lost worker)
         raise RuntimeError("a bug in the translate task")
 
-    monkeypatch.setattr(flows.chunk, "translate_step", bug)
+    monkeypatch.setattr(vnclean.flows.chunk, "translate_step", bug)
     out = tmp_path / "output"
-    from flows.outcome import RunFailed
-    from flows.pipeline import process_scrapes
+    from vnclean.flows.outcome import RunFailed
+    from vnclean.flows.pipeline import process_scrapes
 
     with pytest.raises(RunFailed, match="^5 of 5 documents failed") as failed:  # a direct call raises
         process_scrapes(input_dir=str(input_copy), output_dir=str(out))
@@ -247,7 +247,7 @@ def test_two_runs_in_the_same_second_get_different_names(prefect_api, tmp_path, 
     import asyncio
     from datetime import datetime, timezone
 
-    import flows.pipeline
+    import vnclean.flows.pipeline
     from prefect.client.orchestration import get_client
 
     class Frozen(datetime):  # both runs start in the same second
@@ -255,7 +255,7 @@ def test_two_runs_in_the_same_second_get_different_names(prefect_api, tmp_path, 
         def now(cls, tz=None):
             return datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
-    monkeypatch.setattr(flows.pipeline, "datetime", Frozen)
+    monkeypatch.setattr(vnclean.flows.pipeline, "datetime", Frozen)
     (tmp_path / "scrapes").mkdir()
     states = [run_state(tmp_path / "scrapes", tmp_path / "output") for _ in range(2)]
 

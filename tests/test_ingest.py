@@ -8,8 +8,8 @@ import pytest
 
 import ftfy.bad_codecs  # noqa: F401  (registers "sloppy-windows-1252", how browsers make mojibake)
 
-from tasks.ingest import Ingested, decode_bytes, doc_id_for, ingest_bytes, ingest_file, normalise
-from tasks.models import Rejected
+from vnclean.tasks.ingest import Ingested, decode_bytes, doc_id_for, ingest_bytes, ingest_file, normalise
+from vnclean.tasks.models import Rejected
 
 def mojibake(text: str) -> str:
     return text.encode("utf-8").decode("sloppy-windows-1252")
@@ -65,7 +65,7 @@ def test_eth_for_d_with_stroke_fullwidth_letters_and_ligatures():
 
 
 def test_windows_vietnamese_labelled_western_is_recovered():
-    from tasks.legacy import encode_cp1258
+    from vnclean.tasks.legacy import encode_cp1258
 
     text = "Đường phố Hà Nội đông đúc, người dân đi làm sớm."
     garbled = encode_cp1258(text).decode("cp1252")  # "ÐýõÌng phôì HaÌ Nôòi…"
@@ -125,7 +125,7 @@ def test_vietnamese_ratio_and_zero_width_as_defined():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from tasks.ingest import _VI_LETTERS, normalise_line, vietnamese_ratio
+    from vnclean.tasks.ingest import _VI_LETTERS, normalise_line, vietnamese_ratio
 
     zero_width = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u17b4\u17b5"
 

@@ -8,10 +8,10 @@ from dataclasses import asdict
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.boilerplate import Stripped
-from tasks.limits import cap_fields, load_limits
-from tasks.pipeline import process_chunk
-from tasks.translate import Translator, translate_document
+from vnclean.tasks.boilerplate import Stripped
+from vnclean.tasks.limits import cap_fields, load_limits
+from vnclean.tasks.pipeline import process_chunk
+from vnclean.tasks.translate import Translator, translate_document
 
 LIMITS = load_limits()
 SENTENCE = "Bộ Công an Việt Nam và Bộ An ninh Quốc gia Trung Quốc tổ chức hội nghị đối thoại lần thứ hai. "
@@ -28,7 +28,7 @@ def words(s: Stripped) -> list[str]:
 
 
 def test_a_single_line_markdown_scrape_gets_a_capped_title_and_keeps_every_word(tmp_path, argos_dir):
-    from flows.pipeline import summarise
+    from vnclean.flows.pipeline import summarise
 
     page = tmp_path / "one-line.md"  # a crawler page with no line breaks: all of it is the "# heading"
     text = SENTENCE * 600  # 60 KB on one line (a 2 MB one is the same, slower)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tasks.argos import find_model, install_from_file, installed_models
+from vnclean.tasks.argos import find_model, install_from_file, installed_models
 from vnclean.cli import app
 
 SP, BPE = "translate-vi_en-1.0", "translate-vi_en_opus-1.1"
@@ -73,7 +73,7 @@ def test_model_list_marks_the_newest_or_the_package_chosen_by_flag_or_env(two_mo
 
 
 def test_an_unknown_choice_is_one_line_exit_2_listing_what_is_installed(two_models, input_copy, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # Prefect must not start
+    monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # Prefect must not start
     listed = f"installed: {SP}, {BPE}"
     for args, said in {
         ("model", "list", "--model", "translate-vi_en-9.9"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from tasks.repair import load_names, repair_document
+from vnclean.tasks.repair import load_names, repair_document
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ROOT / "tasks" / "data" / "names"

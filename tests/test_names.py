@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.ingest import MAX_ID_BYTES, assign_ids, doc_id_for, path_key
-from tasks.manifest import Manifest, file_sha256
-from tasks.models import Document, Failed, Rejected
-from tasks.pipeline import process_chunk
-from tasks.report import render_report, review_markdown
+from vnclean.tasks.ingest import MAX_ID_BYTES, assign_ids, doc_id_for, path_key
+from vnclean.tasks.manifest import Manifest, file_sha256
+from vnclean.tasks.models import Document, Failed, Rejected
+from vnclean.tasks.pipeline import process_chunk
+from vnclean.tasks.report import render_report, review_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = (ROOT / "input" / "000_63c0ffbfaf89c8e9.txt").read_bytes()
@@ -81,7 +81,7 @@ def test_path_keys_tell_every_name_apart_and_encode():
 
 
 def test_a_failing_document_with_a_244_byte_name_is_set_aside(tmp_path, monkeypatch, argos_dir):
-    import tasks.pipeline as pipeline
+    import vnclean.tasks.pipeline as pipeline
 
     (tmp_path / "in").mkdir()
     name = ("ầ" * 80 + "aaaa").encode() + b".txt"  # 244 bytes of stem: the outputs' names would not fit
@@ -143,7 +143,7 @@ _NAMES = st.tuples(
 def test_no_input_name_can_crash_a_run(names, tmp_path_factory):
     """The plain pipeline, the manifest, the report and the review over inputs with any names:
     every input ends as a document or a set-aside record that names its source, twice over."""
-    from flows.pipeline import summarise  # no Prefect run: the summary rows only
+    from vnclean.flows.pipeline import summarise  # no Prefect run: the summary rows only
 
     base = tmp_path_factory.mktemp("names")
     inp, out = base / "in", base / "out"

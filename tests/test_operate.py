@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.manifest import Manifest, file_sha256
-from tasks.models import Document
-from tasks.write import OutputLocked, atomic_write, output_lock
+from vnclean.tasks.manifest import Manifest, file_sha256
+from vnclean.tasks.models import Document
+from vnclean.tasks.write import OutputLocked, atomic_write, output_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,8 +73,8 @@ def test_two_runs_cannot_share_an_output_folder(tmp_path):
 KILLABLE = """
 import sys
 from pathlib import Path
-from tasks.pipeline import process_chunk
-from tasks.write import output_lock
+from vnclean.tasks.pipeline import process_chunk
+from vnclean.tasks.write import output_lock
 paths = sorted(str(p) for p in Path(sys.argv[1]).glob("*.txt"))
 out = Path(sys.argv[2])
 with output_lock(out):
@@ -107,7 +107,7 @@ def test_a_killed_run_leaves_only_complete_documents(tmp_path, seed_paths, argos
 def test_cli_does_not_start_prefect_when_nothing_is_new(input_copy, tmp_path, argos_dir, monkeypatch):
     from typer.testing import CliRunner
 
-    from tasks.pipeline import code_version
+    from vnclean.tasks.pipeline import code_version
     from vnclean.cli import app
 
     out = tmp_path / "out"
@@ -116,7 +116,7 @@ def test_cli_does_not_start_prefect_when_nothing_is_new(input_copy, tmp_path, ar
     record_done(manifest, files, f"{code_version()}+no-model")
     manifest.close()
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # importing the flow would fail the test
+    monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # importing the flow would fail the test
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out)])
     assert result.exit_code == 0 and "Nothing new: all 5 inputs" in result.output
 
@@ -126,7 +126,7 @@ def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
 
     from vnclean.cli import app
 
-    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # Prefect must not be started
+    monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # Prefect must not be started
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "notes.docx").write_text("not a scrape", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
@@ -138,10 +138,10 @@ def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
 def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from tasks.pipeline import code_version
+    from vnclean.tasks.pipeline import code_version
     from vnclean.cli import app
 
-    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # Prefect must not be started
+    monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # Prefect must not be started
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out), "--dry-run"])
     assert result.exit_code == 0 and "5 new" in result.output and "would process 5" in result.output
@@ -163,7 +163,7 @@ def setup_error(monkeypatch, *args: str):
 
     from vnclean.cli import app
 
-    monkeypatch.setitem(sys.modules, "flows.pipeline", None)
+    monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)
     return CliRunner().invoke(app, ["run", *args])
 
 
@@ -198,7 +198,7 @@ def test_a_run_can_wait_for_the_run_before_it(tmp_path):
     """--wait-for-lock: a run waits for the one holding the output folder to end, up to a limit."""
     import threading
 
-    from tasks.write import OutputLocked, output_lock
+    from vnclean.tasks.write import OutputLocked, output_lock
 
     released = threading.Event()
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tasks.manifest import Manifest, file_sha256
-from tasks.pipeline import manifest_entry, process_chunk
-from tasks.translate import TranslationMemory
-from tasks.write import OutputUnwritable, append_line, atomic_write_many
+from vnclean.tasks.manifest import Manifest, file_sha256
+from vnclean.tasks.pipeline import manifest_entry, process_chunk
+from vnclean.tasks.translate import TranslationMemory
+from vnclean.tasks.write import OutputUnwritable, append_line, atomic_write_many
 
 ROOT = Path(__file__).resolve().parent.parent
 SUFFIXES = (".json", ".vi.txt", ".en.txt")
@@ -110,7 +110,7 @@ def test_a_run_without_the_model_keeps_stored_english_and_waits(prefect_api, inp
 
 
 def test_a_changed_scrape_is_not_held_back_by_its_old_english(tiny_model, input_copy, tmp_path, monkeypatch):
-    from tasks.translate import get_translator
+    from vnclean.tasks.translate import get_translator
 
     out = tmp_path / "output"
     path = sorted(input_copy.glob("*.txt"))[0]
@@ -126,7 +126,7 @@ def test_a_changed_scrape_is_not_held_back_by_its_old_english(tiny_model, input_
 
 
 def test_a_translation_memory_damaged_on_a_later_page_is_set_aside_and_rebuilt(input_copy, tmp_path, tiny_model):
-    from tasks.translate import _TRANSLATORS, get_translator
+    from vnclean.tasks.translate import _TRANSLATORS, get_translator
 
     out = tmp_path / "output"
     memory = out / "_cache" / "translation-memory.sqlite"
@@ -223,9 +223,9 @@ def test_the_plan_redoes_missing_cut_short_and_edited_outputs(input_copy, tmp_pa
 
 CRASHING_RUN = """
 import os, sys, threading
-import tasks.manifest
+import vnclean.tasks.manifest
 
-plan, record, lock, commits = tasks.manifest.Manifest.plan, tasks.manifest.Manifest.record, threading.Lock(), []
+plan, record, lock, commits = vnclean.tasks.manifest.Manifest.plan, vnclean.tasks.manifest.Manifest.record, threading.Lock(), []
 
 def plan_and_say(self, *args, **kwargs):
     found = plan(self, *args, **kwargs)
@@ -239,8 +239,8 @@ def record_then_die(self, entries, version, report=False):
         if len(commits) == int(sys.argv[3]):
             os._exit(9)  # as abrupt as SIGKILL: no cleanup, no report, nothing written at the end
 
-tasks.manifest.Manifest.plan, tasks.manifest.Manifest.record = plan_and_say, record_then_die
-from flows.pipeline import process_scrapes
+vnclean.tasks.manifest.Manifest.plan, vnclean.tasks.manifest.Manifest.record = plan_and_say, record_then_die
+from vnclean.flows.pipeline import process_scrapes
 process_scrapes(input_dir=sys.argv[1], output_dir=sys.argv[2], chunk_size=4)
 """
 
@@ -359,7 +359,7 @@ def test_a_read_only_output_folder_stops_the_run_with_one_line(prefect_api, inpu
 
 
 def test_a_read_only_output_folder_is_found_before_prefect_starts(input_copy, small_tmpfs, monkeypatch):
-    monkeypatch.setitem(sys.modules, "flows.pipeline", None)  # importing the flow would fail the test
+    monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # importing the flow would fail the test
     remount(small_tmpfs, "ro")
     for out in (small_tmpfs, small_tmpfs / "new-folder"):
         result = cli("-i", str(input_copy), "-o", str(out))

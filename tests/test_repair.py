@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tasks.boilerplate import strip_boilerplate
-from tasks.ingest import ingest_file
-from tasks.repair import find_pinyin_spans, is_vietnamese_ascii_syllable, load_names, repair_document
+from vnclean.tasks.boilerplate import strip_boilerplate
+from vnclean.tasks.ingest import ingest_file
+from vnclean.tasks.repair import find_pinyin_spans, is_vietnamese_ascii_syllable, load_names, repair_document
 
 
 def repaired_seed(seed_paths, prefix):

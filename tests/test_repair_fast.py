@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks import repair as R
-from tasks.repair import Field_, load_names
+from vnclean.tasks import repair as R
+from vnclean.tasks.repair import Field_, load_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ def corpus_texts() -> list[str]:
 
 
 def context_names_plain(fields: list[Field_]) -> set[str]:
-    """The definition :func:`tasks.repair._context_names` had before it was made faster."""
+    """The definition :func:`vnclean.tasks.repair._context_names` had before it was made faster."""
     names: set[str] = set()
     for f in fields:
         for segment in re.split(r"[^\w\s-]+", f.text):

@@ -6,9 +6,9 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from tasks.boilerplate import strip_boilerplate
-from tasks.ingest import ingest_file
-from tasks.repair import find_glosses, load_names, repair_document
+from vnclean.tasks.boilerplate import strip_boilerplate
+from vnclean.tasks.ingest import ingest_file
+from vnclean.tasks.repair import find_glosses, load_names, repair_document
 from conftest import INPUT
 
 

@@ -13,9 +13,9 @@ from cn2vn import cn2vn
 from hypothesis import given, settings, strategies as st
 from pypinyin import Style, lazy_pinyin
 
-from tasks.boilerplate import strip_boilerplate
-from tasks.ingest import ingest_file
-from tasks.repair import load_names, rank_candidates, repair_document, syllable_key
+from vnclean.tasks.boilerplate import strip_boilerplate
+from vnclean.tasks.ingest import ingest_file
+from vnclean.tasks.repair import load_names, rank_candidates, repair_document, syllable_key
 from conftest import INPUT
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.repair import load_names, repair_document, score_machine_translation, Field_
+from vnclean.tasks.repair import load_names, repair_document, score_machine_translation, Field_
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import repair as bench  # noqa: E402

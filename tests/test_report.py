@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.pipeline import process_chunk
-from tasks.report import render_report, write_report
+from vnclean.tasks.pipeline import process_chunk
+from vnclean.tasks.report import render_report, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -71,7 +71,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
 
 
 def test_review_artifact_lists_what_needs_a_person_and_nothing_else(seed_paths, tmp_path, argos_dir):
-    from tasks.report import review_markdown
+    from vnclean.tasks.report import review_markdown
 
     bad = tmp_path / "empty.txt"
     bad.write_bytes(b"")

@@ -244,7 +244,7 @@ def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedu
 
 def test_served_runs_use_the_runner_serve_was_given():
     """`serve --runner dask` sets VNCLEAN_RUNNER; a served run's process loads the flow with it."""
-    code = "import flows.pipeline as p; print(type(p.process_scrapes.task_runner).__name__)"
+    code = "import vnclean.flows.pipeline as p; print(type(p.process_scrapes.task_runner).__name__)"
     root = Path(__file__).parents[1]
     for runner, expected in (("dask", "DaskTaskRunner"), ("threads", "ThreadPoolTaskRunner")):
         done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,

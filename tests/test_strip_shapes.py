@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tasks.blocks import detect_shape, read_markdown
-from tasks.boilerplate import strip_boilerplate
-from tasks.ingest import ingest_bytes
-from tasks.pipeline import learn_templates
-from tasks.templates import TemplateStore
+from vnclean.tasks.blocks import detect_shape, read_markdown
+from vnclean.tasks.boilerplate import strip_boilerplate
+from vnclean.tasks.ingest import ingest_bytes
+from vnclean.tasks.pipeline import learn_templates
+from vnclean.tasks.templates import TemplateStore
 
 BODY = [
     "Chiều 7/9, bão số 3 đã đổ bộ vào các tỉnh ven biển Quảng Ninh và Hải Phòng với sức gió mạnh cấp 12, "

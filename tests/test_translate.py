@@ -7,8 +7,8 @@ import zipfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tasks.argos import ModelError, find_model, install_from_file, install_from_index, installed_models
-from tasks.translate import (
+from vnclean.tasks.argos import ModelError, find_model, install_from_file, install_from_index, installed_models
+from vnclean.tasks.translate import (
     MAX_PIECES,
     MISSING_MODEL,
     TranslationMemory,
@@ -177,8 +177,8 @@ def test_overlong_sentences_are_split_before_the_model(tiny_model):
 
 
 def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_model, seed_paths):
-    from tasks.ingest import ingest_file
-    from tasks.pipeline import Work, repair_step, run_stage, strip_step, translate_step
+    from vnclean.tasks.ingest import ingest_file
+    from vnclean.tasks.pipeline import Work, repair_step, run_stage, strip_step, translate_step
 
     translator = Translator(tiny_model)
     real = translator.translate_texts

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.argos import install_from_file
-from tasks.translate import Translator, load_translator, split_sentences
+from vnclean.tasks.argos import install_from_file
+from vnclean.tasks.translate import Translator, load_translator, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,8 +128,8 @@ def test_no_stanza_or_torch_import_on_any_path(prefixed_model_file, tmp_path):
 import json, os, sys
 os.environ["ARGOS_PACKAGES_DIR"] = {str(tmp_path / "argos")!r}
 sys.path.insert(0, {str(ROOT)!r})
-from tasks.argos import install_from_file
-from tasks.translate import translate_document, load_translator
+from vnclean.tasks.argos import install_from_file
+from vnclean.tasks.translate import translate_document, load_translator
 install_from_file({str(prefixed_model_file)!r})
 translator, error = load_translator(None)
 tr = translate_document("Bộ trưởng hai nước hội đàm", None, ["Hai bên nhất trí. Ông nói thêm."], [], translator)
@@ -144,7 +144,7 @@ print(json.dumps([tr.status, error, sorted(m for m in sys.modules
 
 def test_a_package_without_tokenizer_is_a_reason_not_a_crash(tiny_model, monkeypatch):
     (tiny_model.path / "sentencepiece.model").unlink()
-    monkeypatch.setattr("tasks.translate._TRANSLATORS", {})
+    monkeypatch.setattr("vnclean.tasks.translate._TRANSLATORS", {})
     translator, error = load_translator(None)
     assert translator is None
     assert "has no sentencepiece.model or bpe.model" in error and str(tiny_model.path) in error

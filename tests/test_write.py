@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from tasks.models import Document, Rejected
-from tasks.pipeline import process_chunk
-from tasks.write import atomic_write, safe_child
+from vnclean.tasks.models import Document, Rejected
+from vnclean.tasks.pipeline import process_chunk
+from vnclean.tasks.write import atomic_write, safe_child
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -46,7 +46,7 @@ def test_plain_pipeline_writes_contract_documents_and_setaside_records(seed_path
 
 
 def test_a_crash_in_one_document_does_not_stop_the_chunk(seed_paths, tmp_path, monkeypatch, argos_dir):
-    import tasks.pipeline as pipeline
+    import vnclean.tasks.pipeline as pipeline
 
     real = pipeline.repair_document
 
@@ -68,7 +68,7 @@ def test_output_files_get_their_mode_from_the_umask(seed_paths, tmp_path, argos_
     import os
     import stat
 
-    from tasks.write import append_line
+    from vnclean.tasks.write import append_line
 
     previous = os.umask(umask)
     try:
@@ -85,7 +85,7 @@ def test_output_files_get_their_mode_from_the_umask(seed_paths, tmp_path, argos_
 def test_a_document_whose_json_cannot_be_written_keeps_every_earlier_file(seed_paths, tmp_path, argos_dir):
     """A folder standing where the JSON goes: the write fails before any file is replaced, so the
     document's earlier .vi.txt stays as it was (all of a document's files, or none)."""
-    from tasks.pipeline import process_chunk
+    from vnclean.tasks.pipeline import process_chunk
 
     out = tmp_path / "out"
     (work,) = process_chunk([str(seed_paths[0])], out, None)
@@ -106,7 +106,7 @@ def test_a_chunk_is_made_durable_in_one_step_before_any_file_is_replaced(seed_pa
     output is renamed into place before every new file of the chunk is on disk."""
     import os
 
-    import tasks.write as write
+    import vnclean.tasks.write as write
 
     out = tmp_path / "out"
     syncs, fsynced = [], []
@@ -140,8 +140,8 @@ def test_a_chunk_whose_durable_step_fails_keeps_every_earlier_document(seed_path
     import errno
     import os
 
-    import tasks.write as write
-    from tasks.write import OutputUnwritable
+    import vnclean.tasks.write as write
+    from vnclean.tasks.write import OutputUnwritable
 
     out = tmp_path / "out"
     paths = [str(p) for p in seed_paths]

@@ -66,18 +66,18 @@ def run(
     chosen = _chosen_model(model)
     if not dry_run:
         _check_output(output, wait_for_lock)
-    from tasks.translate import MISSING_MODEL
+    from vnclean.tasks.translate import MISSING_MODEL
 
     if require_translation and chosen is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
-    from tasks.ingest import list_inputs
+    from vnclean.tasks.ingest import list_inputs
     files = list_inputs(input)
     if not files:
         console.print(f"No scrapes in {input}: vnclean reads the *.txt, *.md and *.html files of the folder. "
                       "Prefect was not started.")
         return
-    from tasks.write import OutputUnwritable
+    from vnclean.tasks.write import OutputUnwritable
 
     if dry_run:
         try:
@@ -89,7 +89,7 @@ def run(
                       + (f" ({len(plan.retranslate)} only to translate again)" if plan.retranslate else "")
                       + f", {plan.retried} to retry, {len(plan.skipped)} unchanged; "
                       f"a run would process {len(plan.todo)}:")
-        from tasks.ingest import display_path
+        from vnclean.tasks.ingest import display_path
 
         for path in plan.todo[:20]:
             console.print(f"  {display_path(path)}", soft_wrap=True, highlight=False, markup=False)
@@ -110,10 +110,10 @@ def run(
         # recording the last task-run events; its history is discarded anyway, so its complaints
         # about that are not shown (run against `prefect server start` to keep the history).
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-    from flows.outcome import RunFailed
-    from flows.pipeline import with_runner
-    from tasks.write import OutputLocked
     from vnclean import progress
+    from vnclean.flows.outcome import RunFailed
+    from vnclean.flows.pipeline import with_runner
+    from vnclean.tasks.write import OutputLocked
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.fields[last]}"), console=console) as bar:
@@ -166,7 +166,7 @@ def _fail_setup(message: str) -> None:
 def _chosen_model(model: str | None):
     """The vi→en package a run translates with (``--model``, else VNCLEAN_MODEL, else the newest
     installed; None when none is installed); one not installed is a set-up error listing those that are."""
-    from tasks.argos import ModelError, find_model
+    from vnclean.tasks.argos import ModelError, find_model
 
     try:
         return find_model(model)
@@ -187,7 +187,7 @@ def _check_setup(input: Path, output: Path, runner: str) -> None:
 def _check_output(output: Path, wait: float = 0) -> None:
     """Before Prefect starts: the output folder can be created and written (else one line, exit 4,
     as for a folder that becomes full or read-only during a run), and no other run holds it (exit 2)."""
-    from tasks.write import OutputLocked, OutputUnwritable, output_lock, unwritable
+    from vnclean.tasks.write import OutputLocked, OutputUnwritable, output_lock, unwritable
 
     try:
         output.mkdir(parents=True, exist_ok=True)
@@ -273,7 +273,7 @@ def serve(
     from prefect.runner import Runner
     from prefect.schedules import Cron, Interval
 
-    from flows.pipeline import process_scrapes
+    from vnclean.flows.pipeline import process_scrapes
 
     parameters = {"input_dir": str(input.resolve()), "output_dir": str(output.resolve()), "chunk_size": chunk_size,
                   "require_translation": require_translation, "fail_on_rejected": fail_on_rejected,
@@ -325,8 +325,8 @@ def serve(
 def _plan(files: list[Path], output: Path, force: bool = False, model=None):
     """What a run translating with ``model`` (an installed package, or None) would do with
     ``files``, from the manifest (without creating one)."""
-    from tasks.manifest import Manifest, Plan
-    from tasks.pipeline import version_key
+    from vnclean.tasks.manifest import Manifest, Plan
+    from vnclean.tasks.pipeline import version_key
 
     manifest_path = output / "_manifest.sqlite"
     if not manifest_path.is_file():
@@ -343,7 +343,7 @@ def _nothing_new(files: list[Path], output: Path, model=None) -> bool:
     intact, and report.html shows them all (a run would only skip them)."""
     if not files or _plan(files, output, model=model).todo:  # no manifest: everything is new
         return False
-    from tasks.manifest import Manifest
+    from vnclean.tasks.manifest import Manifest
 
     manifest = Manifest(output / "_manifest.sqlite")
     try:
@@ -412,7 +412,7 @@ def _print_summary(result: dict) -> None:
         console.print("seconds per stage, summed over documents (which run concurrently): "
                       + " · ".join(f"{stage} {secs:.2f}" for stage, secs in result["stage_seconds"].items()))
     if result["model"] is None:
-        from tasks.translate import MISSING_MODEL
+        from vnclean.tasks.translate import MISSING_MODEL
 
         console.print(f"[yellow]Translation: missing-model — {MISSING_MODEL}[/yellow]")
     else:
@@ -431,7 +431,7 @@ def model_list(
     model: Annotated[str | None, typer.Option("--model", help="show what a run with this --model would use")] = None,
 ) -> None:
     """Show the installed translation packages, where they live, and the one runs use."""
-    from tasks.argos import installed_models, packages_dir
+    from vnclean.tasks.argos import installed_models, packages_dir
 
     chosen = _chosen_model(model)
     models = installed_models()
@@ -463,7 +463,7 @@ def model_remove(
     package: Annotated[str, typer.Argument(help="the package to remove, CODE-VERSION as `vnclean model list` shows it")],
 ) -> None:
     """Remove an installed translation package (asks nothing)."""
-    from tasks.argos import ModelError, find_model, remove
+    from vnclean.tasks.argos import ModelError, find_model, remove
 
     try:
         removed = remove(package)
@@ -486,7 +486,7 @@ def model_install(
     from_file: Annotated[Path | None, typer.Option("--from", help="install this .argosmodel file (offline)")] = None,
 ) -> None:
     """Install the vi→en package: from the Argos index (online) or from a file."""
-    from tasks.argos import ModelError, install_from_file, install_from_index
+    from vnclean.tasks.argos import ModelError, install_from_file, install_from_index
 
     try:
         if from_file is not None:

@@ -11,10 +11,13 @@ Generic signals only, thresholds in ``data/strip/classify.toml``:
    item outside it does not;
 3. position: the article is the contiguous run of units with the highest score (good units add
    their words, bad ones subtract); what lies outside it is the site's, except for the title,
-   dateline and byline just above it and a credit just below it (the assembler looks there).
+   dateline and byline just above it and a credit just below it (the assembler looks there);
+4. repetition: a short unit inside that run which the page prints again outside it, far away (a
+   menu in the header and the footer), is the site's; then the run is found again.
 
 :func:`classify` explains itself: each unit gets its class and, when it is furniture, a reason
-(``links``, ``site-template``, ``menu-words``, ``few-stopwords``, ``context``, ``outside-article``).
+(``links``, ``site-template``, ``repeated``, ``menu-words``, ``few-stopwords``, ``context``,
+``outside-article``).
 """
 from __future__ import annotations
 

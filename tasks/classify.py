@@ -315,6 +315,15 @@ def _classify(units: list[Unit], s: Settings, passes: _Passes, anchor: int | Non
             final[k] = "good"
         else:
             final[k] = "bad"
+    # short sentences in a row at the text's edge ("… sinh năm 1989.", "Anh từng là ca sĩ."): one
+    # that touches the text carries the next, as the first touching it does
+    for order in (range(len(seq)), range(len(seq) - 1, -1, -1)):
+        step = 1 if order.step > 0 else -1
+        for k in order:
+            j = k - step
+            if (seq[k] == "short" and final[k] == "bad" and 0 <= j < len(seq) and final[j] == "good"
+                    and seq[j] in ("good", "short") and _reads_as_sentence(units[present[k]], stats[present[k]], s)):
+                final[k] = "good"
     for k, cls in enumerate(seq):
         if cls != "near-good":
             continue

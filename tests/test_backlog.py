@@ -62,18 +62,21 @@ def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, 
     rows = [json.loads(line) for line in (out / "_documents.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(p.stem for p in batch.glob("*.txt"))
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert report.count("<h2 id=") <= 3 and report.count("<tr") <= 1 + 6
+    assert report.count("<h2 id=") <= 3
+    assert report.count("<tr") <= 1 + 6
     assert "18 more documents are not listed here" in report
     assert not (out / "_parts").exists()
     assert len(list(out.glob("*.json"))) == 20 + 1  # the documents and _run.json
     record = json.loads((out / "_run.json").read_text(encoding="utf-8"))
-    assert record["counts"] == summary["counts"] and len(record["rows"]) == 4
+    assert record["counts"] == summary["counts"]
+    assert len(record["rows"]) == 4
 
 
 def test_chunk_size_grows_with_the_batch():
     from vnclean.flows.pipeline import IN_FLIGHT, MAX_CHUNK, chunk_size_for
 
-    assert chunk_size_for(20) == 1 and chunk_size_for(21) == 50
+    assert chunk_size_for(20) == 1
+    assert chunk_size_for(21) == 50
     assert chunk_size_for(100_000) == MAX_CHUNK
     sizes = [chunk_size_for(n) for n in (1_000, 10_000, 50_000, 100_000, 1_000_000)]
     assert sizes == sorted(sizes)
@@ -113,7 +116,8 @@ def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed
     assert time.monotonic() - sent < 10
     if sig == "SIGTERM":
         assert run.returncode == 130
-        assert "vnclean interrupted" in said and "Traceback" not in said
+        assert "vnclean interrupted" in said
+        assert "Traceback" not in said
     gone, alive = psutil.wait_procs(server, timeout=10)
     assert not alive
 
@@ -131,8 +135,10 @@ def test_worker_processes_run_chunks_without_importing_prefect(seed_paths, tmp_p
         result, lines = fp._POOL.submit(run_chunk, paths, assign_ids(paths), "all", str(tmp_path / "out"),
                                         DEFAULT_MAX_BYTES, version_key(None), False, True).result()
         loaded = fp._POOL.submit(eval, "sorted(__import__('sys').modules)").result()
-    assert [status for _, status in result.statuses] == ["ok"] * len(paths) and len(lines[20]) == 5 * len(paths)
-    assert "vnclean.tasks.repair" in loaded and not {"prefect", "vnclean.flows.pipeline", "vnclean.flows.outcome"} & set(loaded)
+    assert [status for _, status in result.statuses] == ["ok"] * len(paths)
+    assert len(lines[20]) == 5 * len(paths)
+    assert "vnclean.tasks.repair" in loaded
+    assert not {"prefect", "vnclean.flows.pipeline", "vnclean.flows.outcome"} & set(loaded)
 
 
 def test_worker_processes_learn_the_site_templates_as_the_run_alone_would(batch, tmp_path):
@@ -165,4 +171,5 @@ def test_worker_processes_learn_the_site_templates_as_the_run_alone_would(batch,
             return sorted(db.execute("SELECT * FROM pages")), sorted(db.execute("SELECT * FROM units"))
         finally:
             db.close()
-    assert rows(alone) == rows(shared) and rows(shared)[1]
+    assert rows(alone) == rows(shared)
+    assert rows(shared)[1]

@@ -32,7 +32,8 @@ def seed_work(tmp_path_factory, seed_paths):
     """A real document (seed 001, with repairs) whose fields the tests replace."""
     out = tmp_path_factory.mktemp("escape-out")
     (work,) = process_chunk([str(seed_paths[1])], out, translator=None)
-    assert work.document is not None and work.document.repairs
+    assert work.document is not None
+    assert work.document.repairs
     return work
 
 
@@ -76,7 +77,8 @@ def test_a_name_repaired_twice_in_one_paragraph_is_marked_twice_without_nesting(
     paragraph_fixes = [f for f in parsed.fixes if f[1] in ("Nguyễn Tấn Dũng", "Vương Nghị")]
     assert paragraph_fixes[-3:] == [("Ruan Jinyong → Nguyễn Tấn Dũng", "Nguyễn Tấn Dũng")] * 2 + [
         ("Wang Yi → Vương Nghị", "Vương Nghị")]
-    assert parsed.nested == 0 and doc.paragraphs[0] in "".join(parsed.data)
+    assert parsed.nested == 0
+    assert doc.paragraphs[0] in "".join(parsed.data)
 
 
 @given(title=TEXT, before=TEXT, name=TEXT.filter(lambda s: s.strip() != ""), text=TEXT, caption=TEXT)
@@ -141,14 +143,17 @@ def test_run_summary_markdown_links_only_the_report(tmp_path_factory, input_dir,
     assert links == [(out / "report.html").resolve().as_uri()]
     assert {t.type for t in tokens} <= {"text", "strong_open", "strong_close", "link_open", "link_close"}
     shown = "".join(t.content for t in tokens)
-    assert visible(input_dir) in shown and visible(doc_id) in shown and visible(reason) in shown
+    assert visible(input_dir) in shown
+    assert visible(doc_id) in shown
+    assert visible(reason) in shown
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(8)", "JaVaScRiPt:alert(8)", "data:text/html,<b>x</b>",
                                  "vbscript:x", "file:///a b)", "http://x/<y>"])
 def test_md_link_writes_unsafe_urls_as_text(url):
     children = inline_children(md_link("report", url))[0]
-    assert [c.type for c in children] == ["text"] and visible(f"report ({url})") == children[0].content
+    assert [c.type for c in children] == ["text"]
+    assert visible(f"report ({url})") == children[0].content
 
 
 def test_md_text_round_trips_every_ascii_character():

@@ -45,7 +45,8 @@ def acceptance(output_dir: Path, input_dir: Path, *extra: str) -> subprocess.Com
 def test_flow_without_a_model_passes_the_seed_acceptance(prefect_api, input_copy, tmp_path, argos_dir):
     out = tmp_path / "output"
     summary = run_flow(input_copy, out)
-    assert [r["status"] for r in summary["rows"]] == ["ok"] * 5 and summary["model"] is None
+    assert [r["status"] for r in summary["rows"]] == ["ok"] * 5
+    assert summary["model"] is None
     assert list(summary["stage_seconds"]) == ["ingest", "strip", "repair", "translate", "write"]
     result = acceptance(out, input_copy)
     assert result.returncode == 0, result.stdout
@@ -56,18 +57,21 @@ def test_flow_without_a_model_passes_the_seed_acceptance(prefect_api, input_copy
 def test_flow_with_a_model_translates_and_reruns_identically(prefect_api, input_copy, tmp_path, tiny_model):
     out = tmp_path / "output"
     first = run_flow(input_copy, out)
-    assert {r["translation"] for r in first["rows"]} == {"ok"} and first["cache_misses"] > 0
+    assert {r["translation"] for r in first["rows"]} == {"ok"}
+    assert first["cache_misses"] > 0
     result = acceptance(out, input_copy, "--require-translation")
     assert result.returncode == 0, result.stdout
     snapshot = tmp_path / "first"
     subprocess.run(["cp", "-r", str(out), str(snapshot)], check=True)
     second = run_flow(input_copy, out, force=True)
-    assert second["cache_misses"] == 0 and second["cache_hits"] == first["cache_misses"] + first["cache_hits"]
+    assert second["cache_misses"] == 0
+    assert second["cache_hits"] == first["cache_misses"] + first["cache_hits"]
     for doc in input_copy.glob("*.txt"):
         for suffix in (".json", ".vi.txt", ".en.txt"):
             assert filecmp.cmp(out / f"{doc.stem}{suffix}", snapshot / f"{doc.stem}{suffix}", shallow=False)
     third = run_flow(input_copy, out)  # nothing new: every input skipped, nothing rewritten
-    assert third["skipped"] == 5 and third["rows"] == []
+    assert third["skipped"] == 5
+    assert third["rows"] == []
 
 
 def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, tmp_path, argos_dir):
@@ -77,8 +81,9 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
     out = tmp_path / "output"
     state = run_state(input_copy, out)
     # rejected files alone: Completed, with a message; Failed when asked for
-    assert state.is_completed() and state.message == ("3 of 8 files rejected (see _rejected/); "
-                                                      "fail_on_rejected makes this Failed")
+    assert state.is_completed()
+    assert (state.message == ("3 of 8 files rejected (see _rejected/); "
+                                                      "fail_on_rejected makes this Failed"))
     summary = summary_of(state)
     status = {r["id"]: r["status"] for r in summary["rows"]}
     assert status == {**{p.stem: "ok" for p in input_copy.glob("0*.txt")},
@@ -87,7 +92,8 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
     assert reasons == {"empty": "empty", "photo": "binary", "folder": "not_a_file"}
     assert acceptance(out, input_copy).returncode == 0
     strict = run_state(input_copy, out, force=True, fail_on_rejected=True)
-    assert strict.is_failed() and strict.message == "3 of 8 files rejected (see _rejected/)"
+    assert strict.is_failed()
+    assert strict.message == "3 of 8 files rejected (see _rejected/)"
     assert summary_of(strict)["counts"] == {"ok": 5, "rejected": 3}
 
 
@@ -181,17 +187,20 @@ def test_a_broken_model_leaves_the_vietnamese_written_and_is_retried(prefect_api
     (tiny_model.path / "model" / "model.bin").write_bytes(b"not a model")  # a partly copied package
     out = tmp_path / "output"
     state = run_state(input_copy, out)
-    assert state.is_failed() and state.message == ("5 of 5 documents written without English: "
-                                                   "translation failed")
+    assert state.is_failed()
+    assert (state.message == ("5 of 5 documents written without English: "
+                                                   "translation failed"))
     first = summary_of(state)
     assert [(r["status"], r["translation"]) for r in first["rows"]] == [("ok", "failed")] * 5
     assert all("could not be loaded" in r["reason"] for r in first["rows"])
     doc = json.loads((out / "000_63c0ffbfaf89c8e9.json").read_text(encoding="utf-8"))
-    assert doc["translation"]["status"] == "failed" and doc["paragraphs"]  # the Vietnamese is all there
+    assert doc["translation"]["status"] == "failed"
+    assert doc["paragraphs"]  # the Vietnamese is all there
     assert acceptance(out, input_copy).returncode == 0
     (tiny_model.path / "model" / "model.bin").write_bytes(good)  # repaired: the next run retries them
     second = run_flow(input_copy, out)
-    assert second["retried"] == 5 and {r["translation"] for r in second["rows"]} == {"ok"}
+    assert second["retried"] == 5
+    assert {r["translation"] for r in second["rows"]} == {"ok"}
 
 
 def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_copy, tmp_path, argos_dir, monkeypatch):
@@ -213,7 +222,8 @@ def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_cop
     assert sorted(failed) == sorted(p.stem for p in input_copy.glob("*.txt"))
     assert all(f["stage"] == "translate" and f["error"] == "RuntimeError: a bug in the translate task"
                for f in failed.values())
-    assert (out / "_run.json").exists() and (out / "report.html").exists()
+    assert (out / "_run.json").exists()
+    assert (out / "report.html").exists()
 
 
 def test_hostile_names_all_become_documents_and_the_next_run_skips_them(prefect_api, input_copy, tmp_path, argos_dir):
@@ -227,20 +237,26 @@ def test_hostile_names_all_become_documents_and_the_next_run_skips_them(prefect_
     out = tmp_path / "output"
     first = run_flow(input_copy, out)
     rows = first["rows"]
-    assert [r["status"] for r in rows] == ["ok"] * 9 and len({r["id"] for r in rows}) == 9
+    assert [r["status"] for r in rows] == ["ok"] * 9
+    assert len({r["id"] for r in rows}) == 9
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.json") if not p.name.startswith("_")]
-    assert len(docs) == 9 and any(d["source"]["path"].endswith("caf\\xe9.txt") for d in docs)
-    assert (out / "report.html").exists() and json.loads((out / "_run.json").read_text(encoding="utf-8"))["inputs"] == 9
+    assert len(docs) == 9
+    assert any(d["source"]["path"].endswith("caf\\xe9.txt") for d in docs)
+    assert (out / "report.html").exists()
+    assert json.loads((out / "_run.json").read_text(encoding="utf-8"))["inputs"] == 9
     second = run_flow(input_copy, out)  # the manifest holds every name
-    assert second["skipped"] == 9 and second["rows"] == []
+    assert second["skipped"] == 9
+    assert second["rows"] == []
     (input_copy / "story.md").write_bytes(seed)
     assert [r["id"] for r in run_flow(input_copy, out)["rows"]] == ["story.md"]
     (input_copy / "story.md.txt").write_bytes(seed)  # its id is the contract's "story.md": story.md moves
     third = run_flow(input_copy, out)
-    assert len(third["rows"]) == 2 and third["skipped"] == 9
+    assert len(third["rows"]) == 2
+    assert third["skipped"] == 9
     moved = {json.loads((out / f"{r['id']}.json").read_text(encoding="utf-8"))["source"]["path"].split("/")[-1]: r["id"]
              for r in third["rows"]}
-    assert moved["story.md.txt"] == "story.md" and moved["story.md"].startswith("story.md-")
+    assert moved["story.md.txt"] == "story.md"
+    assert moved["story.md"].startswith("story.md-")
 
 
 def test_two_runs_in_the_same_second_get_different_names(prefect_api, tmp_path, monkeypatch):
@@ -264,5 +280,6 @@ def test_two_runs_in_the_same_second_get_different_names(prefect_api, tmp_path, 
             return [(await client.read_flow_run(s.state_details.flow_run_id)).name for s in states]
 
     first, second = asyncio.run(names())
-    assert first.startswith("scrapes-20250301-120000-") and second.startswith("scrapes-20250301-120000-")
+    assert first.startswith("scrapes-20250301-120000-")
+    assert second.startswith("scrapes-20250301-120000-")
     assert first != second

@@ -46,7 +46,8 @@ def test_mojibake_on_some_lines_only_is_repaired_line_by_line():
     mixed = SAMPLE + "\n" + mojibake(SAMPLE)
     decoded = decode_bytes(mixed.encode("utf-8"))
     assert decoded.text.splitlines() == [SAMPLE, SAMPLE]
-    assert decoded.fixes and "mojibake" in decoded.encoding
+    assert decoded.fixes
+    assert "mojibake" in decoded.encoding
 
 
 def test_curly_quotes_are_kept():
@@ -70,7 +71,8 @@ def test_windows_vietnamese_labelled_western_is_recovered():
     text = "Đường phố Hà Nội đông đúc, người dân đi làm sớm."
     garbled = encode_cp1258(text).decode("cp1252")  # "ÐýõÌng phôì HaÌ Nôòi…"
     decoded = decode_bytes(garbled.encode("utf-8"))
-    assert decoded.text == text and decoded.encoding == "utf-8 (cp1258-as-cp1252)"
+    assert decoded.text == text
+    assert decoded.encoding == "utf-8 (cp1258-as-cp1252)"
 
 
 def test_normalise_never_adds_or_drops_lines():
@@ -86,14 +88,17 @@ def test_normalise_never_adds_or_drops_lines():
 ])
 def test_bad_input_is_rejected_with_a_stable_reason(data, reason):
     result = ingest_bytes(data, Path("x.txt"))
-    assert isinstance(result, Rejected) and result.reason == reason and result.detail
+    assert isinstance(result, Rejected)
+    assert result.reason == reason
+    assert result.detail
 
 
 def test_too_large_is_rejected_before_reading(tmp_path):
     path = tmp_path / "big.txt"
     path.write_bytes(b"a" * 2048)
     result = ingest_file(path, max_bytes=1024)
-    assert isinstance(result, Rejected) and result.reason == "too_large"
+    assert isinstance(result, Rejected)
+    assert result.reason == "too_large"
 
 
 def test_directory_symlink_and_vanished_files_are_rejected(tmp_path, seed_paths):
@@ -110,13 +115,17 @@ def test_a_50_mb_file_is_rejected_without_being_read(tmp_path, monkeypatch):
         handle.truncate(50 * 1024 * 1024)
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a file over the limit"))
     result = ingest_file(big)
-    assert isinstance(result, Rejected) and result.reason == "too_large" and result.source.bytes == 50 * 1024 * 1024
+    assert isinstance(result, Rejected)
+    assert result.reason == "too_large"
+    assert result.source.bytes == 50 * 1024 * 1024
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd.txt", "a b;rm -rf ~.txt", "...txt", "Tin tức $(x).txt"])
 def test_document_ids_cannot_escape_the_output_folder(name):
     doc_id = doc_id_for(Path(name))
-    assert "/" not in doc_id and not doc_id.startswith(".") and doc_id not in ("", "..")
+    assert "/" not in doc_id
+    assert not doc_id.startswith(".")
+    assert doc_id not in ("", "..")
 
 
 def test_vietnamese_ratio_and_zero_width_as_defined():

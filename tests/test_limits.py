@@ -35,8 +35,10 @@ def test_a_single_line_markdown_scrape_gets_a_capped_title_and_keeps_every_word(
     page.write_text("# " + text, encoding="utf-8")
     (work,) = process_chunk([str(page)], tmp_path / "out", translator=None)
     doc = work.document
-    assert doc.title_source == "h1" and 0 < len(doc.title) <= LIMITS.title_chars
-    assert doc.title.endswith("lần thứ hai.") and " ".join([doc.title, *doc.paragraphs]).split() == text.split()
+    assert doc.title_source == "h1"
+    assert 0 < len(doc.title) <= LIMITS.title_chars
+    assert doc.title.endswith("lần thứ hai.")
+    assert " ".join([doc.title, *doc.paragraphs]).split() == text.split()
     run_record = json.dumps(asdict(summarise([work], tmp_path, tmp_path / "out", None, 1.0)), ensure_ascii=False)
     assert len(run_record) < 2000  # what _run.json and _runs.jsonl get per document
 
@@ -45,8 +47,10 @@ def test_overlong_sapo_and_caption_go_to_the_body_in_reading_order():
     summary = SENTENCE * 20  # 2,000 characters
     caption = "Toàn cảnh hội nghị. " + SENTENCE * 8
     s = cap_fields(stripped("Hội nghị", summary, ["Đoạn một."], [caption, "Ảnh: TTXVN"]))
-    assert len(s.summary) <= LIMITS.summary_chars and len(s.captions[0]) <= LIMITS.caption_chars
-    assert s.paragraphs[1] == "Đoạn một." and s.captions[1] == "Ảnh: TTXVN"
+    assert len(s.summary) <= LIMITS.summary_chars
+    assert len(s.captions[0]) <= LIMITS.caption_chars
+    assert s.paragraphs[1] == "Đoạn một."
+    assert s.captions[1] == "Ảnh: TTXVN"
     assert s.summary + " " + s.paragraphs[0] == summary.strip()
     assert s.captions[0] + " " + s.paragraphs[-1] == caption.strip()
     unchanged = stripped("Hội nghị", "Sapo ngắn.", ["Đoạn một."], ["Ảnh: TTXVN"])
@@ -61,7 +65,8 @@ def test_capping_keeps_every_word_and_keeps_within_the_limits(title, summary, ca
     before = stripped(" ".join(title), " ".join(summary) or None, [" ".join(paragraph)], [" ".join(caption)])
     after = cap_fields(before)
     assert sorted(words(after)) == sorted(words(before))
-    assert len(after.title) <= LIMITS.title_chars and len(after.summary or "") <= LIMITS.summary_chars
+    assert len(after.title) <= LIMITS.title_chars
+    assert len(after.summary or "") <= LIMITS.summary_chars
     assert all(len(c) <= LIMITS.caption_chars for c in after.captions)
 
 
@@ -76,8 +81,10 @@ def test_the_short_title_of_an_english_page_is_copied_not_translated(tiny_model,
     translator = Translator(tiny_model)
     (work,) = process_chunk([str(page)], tmp_path / "out", translator)
     doc = work.document
-    assert doc.language == "en" and doc.translation.title == "Border rules change"
-    assert doc.paragraphs and doc.translation.paragraphs == doc.paragraphs  # the body is kept, copied as it is
+    assert doc.language == "en"
+    assert doc.translation.title == "Border rules change"
+    assert doc.paragraphs
+    assert doc.translation.paragraphs == doc.paragraphs  # the body is kept, copied as it is
     assert {(u.where, u.language) for u in doc.translation.untranslated} >= {("title", "en"), ("paragraphs", "en")}
     assert translator.stats.sentences == 0  # nothing went to the vi→en model
 
@@ -87,7 +94,9 @@ def test_short_fields_follow_the_document_language(tiny_model):
     english = translate_document("Border rules change", None, [ENGLISH], ["Port of Hai Phong"], translator,
                                  language="en")
     assert (english.title, english.captions) == ("Border rules change", ["Port of Hai Phong"])
-    assert translator.stats.sentences == 0 and len(english.untranslated) == 3
+    assert translator.stats.sentences == 0
+    assert len(english.untranslated) == 3
     vietnamese = translate_document("Hoi nghi", None, ["Hai bên nhất trí tăng cường hợp tác an ninh."], [],
                                     translator, language="vi")
-    assert translator.stats.sentences == 2 and not vietnamese.untranslated  # the unaccented title is sent
+    assert translator.stats.sentences == 2
+    assert not vietnamese.untranslated  # the unaccented title is sent

@@ -54,22 +54,29 @@ def test_install_names_each_package_code_version(two_models):
     sp, bpe = two_models
     assert (sp.id, bpe.id) == (SP, BPE)  # install_from_file returns the package it unpacked, not the newest
     assert sorted(m.id for m in installed_models()) == sorted([SP, BPE])
-    assert (bpe.path / "bpe.model").is_file() and (sp.path / "sentencepiece.model").is_file()
+    assert (bpe.path / "bpe.model").is_file()
+    assert (sp.path / "sentencepiece.model").is_file()
 
 
 def test_model_list_marks_the_newest_or_the_package_chosen_by_flag_or_env(two_models, monkeypatch):
     said = cli("model", "list")
-    assert said.exit_code == 0 and marked(said.output) == [BPE]
+    assert said.exit_code == 0
+    assert marked(said.output) == [BPE]
     assert f"In use: {BPE} (the newest vi→en package by version" in said.output
     assert find_model().id == BPE
 
     said = cli("model", "list", "--model", SP)
-    assert said.exit_code == 0 and marked(said.output) == [SP] and f"In use: {SP} (--model)" in said.output
+    assert said.exit_code == 0
+    assert marked(said.output) == [SP]
+    assert f"In use: {SP} (--model)" in said.output
 
     monkeypatch.setenv("VNCLEAN_MODEL", SP)
     said = cli("model", "list")
-    assert said.exit_code == 0 and marked(said.output) == [SP] and f"In use: {SP} (VNCLEAN_MODEL)" in said.output
-    assert find_model().id == SP and find_model(BPE).id == BPE  # the flag wins over the environment
+    assert said.exit_code == 0
+    assert marked(said.output) == [SP]
+    assert f"In use: {SP} (VNCLEAN_MODEL)" in said.output
+    assert find_model().id == SP
+    assert find_model(BPE).id == BPE  # the flag wins over the environment
 
 
 def test_an_unknown_choice_is_one_line_exit_2_listing_what_is_installed(two_models, input_copy, tmp_path, monkeypatch):
@@ -89,7 +96,9 @@ def test_an_unknown_choice_is_one_line_exit_2_listing_what_is_installed(two_mode
     assert result.output.strip() == f"vnclean: VNCLEAN_MODEL 'translate-vi_en-2.0' is not an installed vi→en package; {listed}"
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # serve checks it first; never reached
     result = cli("serve", "-i", str(input_copy), "-o", str(tmp_path / "out"), "--model", "nope-1")
-    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1 and listed in result.output
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert listed in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -101,13 +110,18 @@ def test_model_remove_removes_one_package_and_refuses_unknown_ones(two_models, a
     assert bpe.path.is_dir()
 
     result = cli("model", "remove", BPE)
-    assert result.exit_code == 0 and not bpe.path.exists() and sp.path.is_dir()
-    assert result.output.startswith(f"Removed {BPE} (") and f"In use now: {SP}" in result.output
+    assert result.exit_code == 0
+    assert not bpe.path.exists()
+    assert sp.path.is_dir()
+    assert result.output.startswith(f"Removed {BPE} (")
+    assert f"In use now: {SP}" in result.output
     assert marked(cli("model", "list").output) == [SP]
 
     result = cli("model", "remove", SP)
-    assert result.exit_code == 0 and "No vi→en package left" in result.output
-    assert installed_models() == [] and list(argos_dir.iterdir()) == []
+    assert result.exit_code == 0
+    assert "No vi→en package left" in result.output
+    assert installed_models() == []
+    assert list(argos_dir.iterdir()) == []
 
 
 @pytest.mark.slow
@@ -120,7 +134,8 @@ def test_a_package_change_translates_again_and_keeps_the_vietnamese_byte_identic
     docs = sorted(p.stem for p in input_copy.glob("*.txt"))
     install_from_file(sp_file)
     first = run_flow(input_copy, out)  # one package: it is the one in use
-    assert first["model"] == SP and first["counts"] == {"ok": 5}
+    assert first["model"] == SP
+    assert first["counts"] == {"ok": 5}
     assert {json.loads((out / f"{d}.json").read_text())["translation"]["model"] for d in docs} == {SP}
     snapshot = tmp_path / "first"
     snapshot.mkdir()
@@ -132,13 +147,18 @@ def test_a_package_change_translates_again_and_keeps_the_vietnamese_byte_identic
     said = cli("run", "-i", str(input_copy), "-o", str(out), "--dry-run")
     assert "5 done by another pipeline version or model (5 only to translate again)" in " ".join(said.output.split())
     second = run_flow(input_copy, out)
-    assert second["model"] == BPE and second["outdated"] == 5 and second["counts"] == {"ok": 5}
-    assert "strip" not in second["stage_seconds"] and "repair" not in second["stage_seconds"]  # not cleaned again
-    assert second["stage_seconds"]["translate"] > 0 and second["cache_misses"] > 0
+    assert second["model"] == BPE
+    assert second["outdated"] == 5
+    assert second["counts"] == {"ok": 5}
+    assert "strip" not in second["stage_seconds"]
+    assert "repair" not in second["stage_seconds"]  # not cleaned again
+    assert second["stage_seconds"]["translate"] > 0
+    assert second["cache_misses"] > 0
     for d in docs:
         before = json.loads((snapshot / f"{d}.json").read_text(encoding="utf-8"))
         after = json.loads((out / f"{d}.json").read_text(encoding="utf-8"))
-        assert after["translation"]["model"] == BPE and after["translation"]["status"] == "ok"
+        assert after["translation"]["model"] == BPE
+        assert after["translation"]["status"] == "ok"
         assert after["translation"]["paragraphs"] != before["translation"]["paragraphs"]
         assert not filecmp.cmp(out / f"{d}.en.txt", snapshot / f"{d}.en.txt", shallow=False)
         # every field but the translation, byte for byte as written (title, paragraphs, captions,
@@ -153,7 +173,9 @@ def test_a_package_change_translates_again_and_keeps_the_vietnamese_byte_identic
     # the user's explicit choice of the older package is theirs: written, not held back; its
     # English comes from the translation memory and every file is again the first run's
     third = run_flow(input_copy, out, model=SP)
-    assert third["model"] == SP and third["counts"] == {"ok": 5} and third["cache_misses"] == 0
+    assert third["model"] == SP
+    assert third["counts"] == {"ok": 5}
+    assert third["cache_misses"] == 0
     assert "strip" not in third["stage_seconds"]
     for d in docs:
         for suffix in (".json", ".vi.txt", ".en.txt"):

@@ -22,7 +22,9 @@ def test_the_script_reproduces_the_committed_table_byte_for_byte(tmp_path):
     counts = build_module().build(tmp_path)
     for name in ("names.tsv", "surnames.tsv", "pinyin_hanviet.tsv"):
         assert (tmp_path / name).read_bytes() == (NAMES / name).read_bytes(), name
-    assert counts["names"] >= 600 and counts["people"] >= 150 and counts["places"] >= 400
+    assert counts["names"] >= 600
+    assert counts["people"] >= 150
+    assert counts["places"] >= 400
 
 
 def test_every_source_file_has_its_origin_and_licence():
@@ -54,8 +56,10 @@ def test_places_are_named_without_their_division_suffix():
                                            "延边朝鲜族自治州", "伊犁哈萨克自治州", "香港特别行政区", "市辖区")] == [
         "广西", "新疆", "内蒙古", "西藏", "延边", "伊犁", "香港", None]
     readings = {n.hanzi: n.han_viet for n in load_names().names if n.kind == "place"}
-    assert readings["广西"] == "Quảng Tây" and readings["重庆"] == "Trùng Khánh"  # the press's, with its source
-    assert readings["石家庄"] == "Thạch Gia Trang" and readings["哈尔滨"] == "Cáp Nhĩ Tân"
+    assert readings["广西"] == "Quảng Tây"
+    assert readings["重庆"] == "Trùng Khánh"  # the press's, with its source
+    assert readings["石家庄"] == "Thạch Gia Trang"
+    assert readings["哈尔滨"] == "Cáp Nhĩ Tân"
 
 
 def repaired(text: str):
@@ -86,4 +90,6 @@ def test_the_new_table_changes_nothing_in_clean_sentences_about_the_same_people_
                  "Ông Mã Hưng Thụy, Bí thư Tân Cương, thăm Thạch Gia Trang và Cáp Nhĩ Tân.",
                  "Đoàn công tác tỉnh Thừa Thiên Huế làm việc với tỉnh Quảng Tây, Trung Quốc."]:
         r = repaired(text)
-        assert r.repairs == [] and r.uncertain == [] and r.paragraphs == [text], text
+        assert r.repairs == [], text
+        assert r.uncertain == [], text
+        assert r.paragraphs == [text], text

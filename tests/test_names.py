@@ -40,21 +40,26 @@ def test_clashing_names_get_unique_ids_whatever_the_order():
     assert len(set(ids.values())) == len(ADVERSARIAL)
     assert ids["in/a_b-19d703ab.txt"] == "a_b-19d703ab"  # a name that is its own id keeps it
     assert ids["in/a b.txt"] not in ("a_b-19d703ab", "a_b-19d703abd2b95c3b")
-    assert ids["in/x.md.txt"] == "x.md" and ids["in/x.md"] != "x.md"  # the .txt keeps its stem (the contract)
-    assert {ids["in/s.txt"], ids["other/s.txt"]} & {"s"} and ids["in/s.txt"] != ids["other/s.txt"]
+    assert ids["in/x.md.txt"] == "x.md"
+    assert ids["in/x.md"] != "x.md"  # the .txt keeps its stem (the contract)
+    assert {ids["in/s.txt"], ids["other/s.txt"]} & {"s"}
+    assert ids["in/s.txt"] != ids["other/s.txt"]
     for seed in range(5):
         shuffled = ADVERSARIAL[:]
         random.Random(seed).shuffle(shuffled)
         assert assign_ids(shuffled) == ids
     for doc_id in ids.values():
-        assert len(doc_id.encode("utf-8")) <= MAX_ID_BYTES and not doc_id.startswith(".")
-        assert "/" not in doc_id and doc_id == doc_id.strip()
+        assert len(doc_id.encode("utf-8")) <= MAX_ID_BYTES
+        assert not doc_id.startswith(".")
+        assert "/" not in doc_id
+        assert doc_id == doc_id.strip()
 
 
 def test_a_long_name_is_cut_readably_with_a_hash():
     long_name = Path("ầ" * 81 + ".txt")  # 247 bytes
     doc_id = doc_id_for(long_name)
-    assert doc_id.startswith("ầ" * 60) and len(doc_id.encode()) <= MAX_ID_BYTES
+    assert doc_id.startswith("ầ" * 60)
+    assert len(doc_id.encode()) <= MAX_ID_BYTES
     assert doc_id != doc_id_for(Path("ầ" * 82 + ".txt"))
 
 
@@ -94,9 +99,11 @@ def test_a_failing_document_with_a_244_byte_name_is_set_aside(tmp_path, monkeypa
 
     monkeypatch.setattr(pipeline, "repair_document", boom)
     (work,) = process_chunk([os.fsdecode(path)], tmp_path / "out", translator=None)
-    assert work.failed is not None and work.failed.stage == "repair"
+    assert work.failed is not None
+    assert work.failed.stage == "repair"
     record = Failed.model_validate_json((tmp_path / "out" / "_failed" / f"{work.id}.json").read_text(encoding="utf-8"))
-    assert record.source is not None and record.source.path.endswith("aaaa.txt")
+    assert record.source is not None
+    assert record.source.path.endswith("aaaa.txt")
 
 
 def test_a_non_utf8_name_becomes_a_document_and_a_manifest_row(tmp_path, argos_dir):
@@ -107,10 +114,12 @@ def test_a_non_utf8_name_becomes_a_document_and_a_manifest_row(tmp_path, argos_d
     out = tmp_path / "out"
     (work,) = process_chunk([path], out, translator=None)
     doc = Document.model_validate_json((out / f"{work.id}.json").read_text(encoding="utf-8"))
-    assert doc.source.path.endswith("tin-t\\xf4i.txt") and (out / f"{work.id}.vi.txt").exists()
+    assert doc.source.path.endswith("tin-t\\xf4i.txt")
+    assert (out / f"{work.id}.vi.txt").exists()
     manifest = Manifest(out / "_manifest.sqlite")
     manifest.record([(path, file_sha256(Path(path)), "ok", work.id)], "v1")
-    assert manifest.plan([path], "v1").skipped == [path] and manifest.doc_ids([path]) == {path: work.id}
+    assert manifest.plan([path], "v1").skipped == [path]
+    assert manifest.doc_ids([path]) == {path: work.id}
 
 
 def test_a_collision_writes_both_documents(tmp_path, argos_dir):
@@ -120,7 +129,8 @@ def test_a_collision_writes_both_documents(tmp_path, argos_dir):
     paths = sorted(str(p) for p in (tmp_path / "in").iterdir())
     works = process_chunk(paths, tmp_path / "out", translator=None)
     docs = {w.id: w.document for w in works}
-    assert len(docs) == 2 and all(docs.values())
+    assert len(docs) == 2
+    assert all(docs.values())
     assert {Path(d.source.path).name for d in docs.values()} == {"a b.txt", "a_b-19d703ab.txt"}
     assert len(list((tmp_path / "out").glob("*.json"))) == 2
 
@@ -159,11 +169,13 @@ def test_no_input_name_can_crash_a_run(names, tmp_path_factory):
     for work in works:
         if work.document is not None:
             written = Document.model_validate_json((out / f"{work.id}.json").read_text(encoding="utf-8"))
-            assert written.source.path and (out / f"{work.id}.vi.txt").exists()
+            assert written.source.path
+            assert (out / f"{work.id}.vi.txt").exists()
         else:
             folder, model = ("_rejected", Rejected) if work.rejected else ("_failed", Failed)
             record = model.model_validate_json((out / folder / f"{work.id}.json").read_text(encoding="utf-8"))
-            assert record.source is not None and record.source.path
+            assert record.source is not None
+            assert record.source.path
     assert all(len(os.fsencode(p.name)) <= NAME_MAX for p in out.rglob("*"))
     manifest = Manifest(out / "_manifest.sqlite")
     manifest.record([(w.path, w.ingested.source.sha256 if w.ingested else "", "ok", w.id) for w in works], "v1")

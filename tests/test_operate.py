@@ -35,18 +35,22 @@ def test_manifest_plans_new_changed_touched_failed_and_forced(tmp_path):
     m = Manifest(tmp_path / "out" / "_manifest.sqlite")
     files = [str(a), str(b), str(c)]
     first = m.plan(files, "v1")
-    assert first.new == 3 and first.todo == files
+    assert first.new == 3
+    assert first.todo == files
     record_done(m, [a, b], "v1")
     m.record([(str(c), file_sha256(c), "failed", "c")], "v1")
     os.utime(a, ns=(1, 1))  # touched, same content: skipped after one hash
     b.write_text("nội dung mới", encoding="utf-8")
     second = m.plan(files, "v1")
-    assert second.skipped == [str(a)] and second.todo == [str(b), str(c)]
+    assert second.skipped == [str(a)]
+    assert second.todo == [str(b), str(c)]
     assert (second.changed, second.retried) == (1, 1)
     outdated = m.plan(files, "v2")  # new pipeline version: everything again
-    assert outdated.todo == files and (outdated.outdated, outdated.changed) == (3, 0)
+    assert outdated.todo == files
+    assert (outdated.outdated, outdated.changed) == (3, 0)
     forced = m.plan(files, "v1", force=True)
-    assert forced.todo == files and (forced.forced, forced.new, forced.outdated) == (3, 0, 0)
+    assert forced.todo == files
+    assert (forced.forced, forced.new, forced.outdated) == (3, 0, 0)
 
 
 def test_an_unreadable_manifest_is_set_aside_and_every_input_is_new(tmp_path):
@@ -56,7 +60,8 @@ def test_an_unreadable_manifest_is_set_aside_and_every_input_is_new(tmp_path):
     path.parent.mkdir()
     path.write_bytes(b"cut short " * 50)
     plan = Manifest(path).plan([str(a)], "v1")
-    assert plan.new == 1 and plan.todo == [str(a)]
+    assert plan.new == 1
+    assert plan.todo == [str(a)]
     (aside,) = (tmp_path / "out").glob("_manifest.sqlite.broken-*")  # timestamped, beside it
     assert aside.read_bytes().startswith(b"cut short")
 
@@ -118,7 +123,8 @@ def test_cli_does_not_start_prefect_when_nothing_is_new(input_copy, tmp_path, ar
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # importing the flow would fail the test
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out)])
-    assert result.exit_code == 0 and "Nothing new: all 5 inputs" in result.output
+    assert result.exit_code == 0
+    assert "Nothing new: all 5 inputs" in result.output
 
 
 def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
@@ -130,9 +136,11 @@ def test_cli_on_an_empty_folder_or_a_file(tmp_path, monkeypatch):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "notes.docx").write_text("not a scrape", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 0 and "No scrapes in" in " ".join(result.output.split())
+    assert result.exit_code == 0
+    assert "No scrapes in" in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["run", "-i", str(tmp_path / "in" / "notes.docx"), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 2 and "is not a folder" in " ".join(result.output.split())  # rich wraps lines
+    assert result.exit_code == 2
+    assert "is not a folder" in " ".join(result.output.split())  # rich wraps lines
 
 
 def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_path, monkeypatch):
@@ -144,7 +152,9 @@ def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_pat
     monkeypatch.setitem(sys.modules, "vnclean.flows.pipeline", None)  # Prefect must not be started
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out), "--dry-run"])
-    assert result.exit_code == 0 and "5 new" in result.output and "would process 5" in result.output
+    assert result.exit_code == 0
+    assert "5 new" in result.output
+    assert "would process 5" in result.output
     assert not out.exists()
     files = sorted(input_copy.glob("*.txt"))
     manifest = Manifest(out / "_manifest.sqlite")
@@ -153,8 +163,11 @@ def test_dry_run_says_what_a_run_would_do_and_writes_nothing(input_copy, tmp_pat
     manifest.close()
     result = CliRunner().invoke(app, ["run", "-i", str(input_copy), "-o", str(out), "--dry-run"])
     said = " ".join(result.output.split())
-    assert "0 new, 0 changed, 2 done by another pipeline version or model" in said and "3 unchanged" in said
-    assert "would process 2" in said and files[3].name in said and files[0].name not in said
+    assert "0 new, 0 changed, 2 done by another pipeline version or model" in said
+    assert "3 unchanged" in said
+    assert "would process 2" in said
+    assert files[3].name in said
+    assert files[0].name not in said
 
 
 def setup_error(monkeypatch, *args: str):
@@ -180,9 +193,11 @@ def test_set_up_errors_are_one_line_and_exit_2_before_prefect_starts(input_copy,
     held = tmp_path / "held"
     with output_lock(held):  # another run writes there
         result = setup_error(monkeypatch, "-i", str(input_copy), "-o", str(held))
-    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
     assert result.output.startswith(f"vnclean: {held} is being written by another vnclean run (pid {os.getpid()})")
-    assert not (tmp_path / "out").exists() and not list(held.glob("*.json"))
+    assert not (tmp_path / "out").exists()
+    assert not list(held.glob("*.json"))
 
 
 @pytest.mark.parametrize("command", ["run", "serve", "model"])
@@ -191,7 +206,8 @@ def test_help_is_whole_at_80_columns(command):
     said = subprocess.run([sys.executable, "-m", "vnclean.cli", command, "--help"], capture_output=True, text=True,
                           env={**os.environ, "COLUMNS": "80"}, timeout=60)
     assert said.returncode == 0, said.stderr
-    assert "--" in said.stdout and "…" not in said.stdout
+    assert "--" in said.stdout
+    assert "…" not in said.stdout
 
 
 def test_a_run_can_wait_for_the_run_before_it(tmp_path):

@@ -57,7 +57,8 @@ def damage_a_later_page(path: Path, holding: bytes | None = None) -> list[int]:
     else:
         victims = sorted({data.index(holding, k * page_size) // page_size
                           for k in range(pages) if holding in data[k * page_size:(k + 1) * page_size]})
-    assert victims and 0 not in victims
+    assert victims
+    assert 0 not in victims
     with open(path, "r+b") as handle:
         for victim in victims:
             handle.seek(victim * page_size)
@@ -85,7 +86,8 @@ def test_a_run_without_the_model_keeps_stored_english_and_waits(prefect_api, inp
     result = cli("-i", str(input_copy), "-o", str(out), "--force")
     said = " ".join(result.output.split())
     assert result.exit_code == 3, said
-    assert "5 documents" in said and "wait for the model" in said
+    assert "5 documents" in said
+    assert "wait for the model" in said
     assert outputs(out) == good  # every .en.txt, .vi.txt and JSON untouched
     run = json.loads((out / "_run.json").read_text(encoding="utf-8"))
     assert {(r["status"], r["translation"]) for r in run["rows"]} == {("waiting", "missing-model")}
@@ -98,13 +100,15 @@ def test_a_run_without_the_model_keeps_stored_english_and_waits(prefect_api, inp
     result = cli("-i", str(input_copy), "-o", str(out))
     assert result.exit_code == 0, result.output
     run = json.loads((out / "_run.json").read_text(encoding="utf-8"))
-    assert [r["status"] for r in run["rows"]] == ["ok"] * 5 and run["outdated"] == 5
+    assert [r["status"] for r in run["rows"]] == ["ok"] * 5
+    assert run["outdated"] == 5
     assert outputs(out) == good
 
     # asked for (--allow-downgrade): written without English
     works = process_chunk(sorted(str(p) for p in input_copy.glob("*.txt")), out, translator=None,
                           allow_downgrade=True)
-    assert [w.waiting for w in works] == [None] * 5 and not list(out.glob("*.en.txt"))
+    assert [w.waiting for w in works] == [None] * 5
+    assert not list(out.glob("*.en.txt"))
     assert {json.loads(p.read_text(encoding="utf-8"))["translation"]["status"]
             for p in out.glob("0*.json")} == {"missing-model"}
 
@@ -115,11 +119,13 @@ def test_a_changed_scrape_is_not_held_back_by_its_old_english(tiny_model, input_
     out = tmp_path / "output"
     path = sorted(input_copy.glob("*.txt"))[0]
     (first,) = process_chunk([str(path)], out, get_translator(out / "_cache" / "translation-memory.sqlite"))
-    assert first.document.translation.status == "ok" and first.waiting is None
+    assert first.document.translation.status == "ok"
+    assert first.waiting is None
     path.write_text(path.read_text(encoding="utf-8") + "\nMột đoạn mới được thêm vào bài báo sau khi đăng.\n",
                     encoding="utf-8")
     (second,) = process_chunk([str(path)], out, translator=None)  # no model, the scrape changed
-    assert second.waiting is None and second.document.translation.status == "missing-model"
+    assert second.waiting is None
+    assert second.document.translation.status == "missing-model"
     assert not (out / f"{first.id}.en.txt").exists()  # English of the old text is not kept for the new
     (third,) = process_chunk([str(path)], out, translator=None)  # same scrape, nothing better stored
     assert third.waiting is None
@@ -190,7 +196,8 @@ def test_a_manifest_damaged_on_a_later_page_is_set_aside_on_open_or_on_first_err
         damage_a_later_page(path, holding=b"bai-0400-")  # the pages of one row, 2/3 of the way in
         manifest = Manifest(path, check=check)
         plan = manifest.plan(inputs, "v1")  # before: "database disk image is malformed", every run
-        assert plan.new == 600 and plan.todo == inputs
+        assert plan.new == 600
+        assert plan.todo == inputs
         manifest.record([(inputs[0], file_sha256(Path(inputs[0])), "failed", "a")], "v1")
         assert manifest.db.execute("SELECT count(*) FROM inputs").fetchone() == (1,)
         manifest.close()
@@ -216,7 +223,9 @@ def test_the_plan_redoes_missing_cut_short_and_edited_outputs(input_copy, tmp_pa
     en_3 = out / f"{ids[3]}.vi.txt"
     os.utime(en_3, ns=(2, 2))  # touched only: same bytes, skipped after one hash
     plan = manifest.plan(paths, "v1")
-    assert plan.todo == paths[:3] and plan.damaged == 3 and plan.skipped == paths[3:]
+    assert plan.todo == paths[:3]
+    assert plan.damaged == 3
+    assert plan.skipped == paths[3:]
     assert manifest.plan(paths, "v1").skipped == paths[3:]  # the touch was remembered
     manifest.close()
 
@@ -276,7 +285,8 @@ def test_a_killed_run_resumes_after_the_chunks_it_recorded(prefect_api, seed_pat
     manifest.close()
     # nothing is new, but the report is owed: the run makes it, with every document
     result = cli("-i", str(inp), "-o", str(out))
-    assert result.exit_code == 0 and "Nothing new" not in result.output, result.output
+    assert result.exit_code == 0, result.output
+    assert "Nothing new" not in result.output, result.output
     run = json.loads((out / "_run.json").read_text(encoding="utf-8"))
     assert (run["skipped"], run["rows"]) == (20, [])
     assert (out / "report.html").read_text(encoding="utf-8").count("<h2") == 20
@@ -336,13 +346,15 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_finishes(prefect_api
     result = cli("-i", str(input_copy), "-o", str(out))
     said = result.output.strip()
     assert result.exit_code == 4, said  # before: a traceback from the translation memory's log
-    assert "vnclean stopped: cannot write" in said and ("No space left" in said or "disk is full" in said)
+    assert "vnclean stopped: cannot write" in said
+    assert "No space left" in said or "disk is full" in said
     assert "Traceback" not in said
     assert_nothing_partial(out)
     remount(out, "size=4m")
     result = cli("-i", str(input_copy), "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert len(list(out.glob("0*.en.txt"))) == 5 and len(list(out.glob("0*.json"))) == 5
+    assert len(list(out.glob("0*.en.txt"))) == 5
+    assert len(list(out.glob("0*.json"))) == 5
     assert (out / "report.html").read_text(encoding="utf-8").count("<h2") == 5  # the report included
 
 
@@ -350,12 +362,15 @@ def test_a_read_only_output_folder_stops_the_run_with_one_line(prefect_api, inpu
     out = small_tmpfs
     remount(out, "ro")
     result = cli("-i", str(input_copy), "-o", str(out))
-    assert result.exit_code == 4 and "vnclean stopped: cannot write" in result.output, result.output
-    assert "Read-only file system" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 4, result.output
+    assert "vnclean stopped: cannot write" in result.output, result.output
+    assert "Read-only file system" in result.output
+    assert "Traceback" not in result.output
     assert not list(out.iterdir())
     remount(out, "rw,size=4m")
     result = cli("-i", str(input_copy), "-o", str(out))
-    assert result.exit_code == 0 and len(list(out.glob("0*.json"))) == 5, result.output
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("0*.json"))) == 5, result.output
 
 
 def test_a_read_only_output_folder_is_found_before_prefect_starts(input_copy, small_tmpfs, monkeypatch):
@@ -374,7 +389,8 @@ def test_writes_are_whole_or_absent_on_a_full_disk(small_tmpfs):
     with pytest.raises(OutputUnwritable, match="No space left"):
         atomic_write_many([(out / "doc.vi.txt", "x" * 100_000), (out / "doc.en.txt", "y" * 100_000),
                            (old, '{"new": true}\n')])
-    assert sorted(p.name for p in out.iterdir()) == ["doc.json"] and old.read_text() == '{"old": true}\n'
+    assert sorted(p.name for p in out.iterdir()) == ["doc.json"]
+    assert old.read_text() == '{"old": true}\n'
     history = out / "_runs.jsonl"
     append_line(history, '{"run": 1}\n')
     with pytest.raises(OutputUnwritable):

@@ -17,11 +17,17 @@ def repaired_seed(seed_paths, prefix):
 
 def test_garbled_2011_article_is_flagged_and_names_restored(seed_paths):
     r = repaired_seed(seed_paths, "001")
-    assert r.machine_translated.flagged and r.machine_translated.features["pinyin_names"] >= 8
+    assert r.machine_translated.flagged
+    assert r.machine_translated.features["pinyin_names"] >= 8
     text = "\n".join([*r.paragraphs, *r.captions])
-    assert text.count("Cảnh Huệ Xương") == 6 and text.count("Trần Đại Quang") == 2
-    assert "Jinyong" not in text and "Daguang" not in text and "Bộ Bộ" not in text
-    assert "v.v." in text and " ." not in text and "19 tháng 10" in text
+    assert text.count("Cảnh Huệ Xương") == 6
+    assert text.count("Trần Đại Quang") == 2
+    assert "Jinyong" not in text
+    assert "Daguang" not in text
+    assert "Bộ Bộ" not in text
+    assert "v.v." in text
+    assert " ." not in text
+    assert "19 tháng 10" in text
     kinds = {r.kind for r in r.repairs}
     assert kinds == {"pinyin-name", "punctuation", "doubled-word", "casing", "caption-credit"}
     assert all(x.before != x.after for x in r.repairs)
@@ -30,7 +36,8 @@ def test_garbled_2011_article_is_flagged_and_names_restored(seed_paths):
 @pytest.mark.parametrize("prefix", ["000", "002", "003"])
 def test_clean_articles_get_no_repair_and_no_flag(seed_paths, prefix):
     r = repaired_seed(seed_paths, prefix)
-    assert r.repairs == [] and not r.machine_translated.flagged
+    assert r.repairs == []
+    assert not r.machine_translated.flagged
 
 
 def test_one_inconsistent_name_spelling_is_resolved_to_table_and_majority(seed_paths):
@@ -47,7 +54,8 @@ def test_one_inconsistent_name_spelling_is_resolved_to_table_and_majority(seed_p
 ])
 def test_foreign_and_vietnamese_names_are_not_pinyin(text):
     r = repair_document("Tin", None, [text], [])
-    assert r.repairs == [] and r.paragraphs == [text]
+    assert r.repairs == []
+    assert r.paragraphs == [text]
 
 
 def test_pinyin_detection_and_half_translated_names():
@@ -65,7 +73,8 @@ def test_half_translated_name_with_the_given_name_split_in_two_words():
     assert r.paragraphs[0].startswith("Chủ tịch nước Trần Đại Quang tiếp")
     assert [(x.before, x.after) for x in r.repairs] == [("Trần Da Guang", "Trần Đại Quang")]
     # 刘东生 is not in the table and not named anywhere in the document: marked, not replaced
-    assert "Lưu Dong Sheng" in r.paragraphs[0] and [u.text for u in r.uncertain] == ["Lưu Dong Sheng"]
+    assert "Lưu Dong Sheng" in r.paragraphs[0]
+    assert [u.text for u in r.uncertain] == ["Lưu Dong Sheng"]
 
 
 def test_unknown_name_resolved_from_the_document_context():
@@ -78,7 +87,9 @@ def test_unknown_name_resolved_from_the_document_context():
 def test_unknown_name_without_context_is_marked_not_replaced():
     r = repair_document("Tin", None, ["Ông Zhang Weiguo phát biểu tại hội nghị."], [])
     assert r.paragraphs == ["Ông Zhang Weiguo phát biểu tại hội nghị."]
-    assert r.uncertain and r.uncertain[0].text == "Zhang Weiguo" and r.uncertain[0].candidates
+    assert r.uncertain
+    assert r.uncertain[0].text == "Zhang Weiguo"
+    assert r.uncertain[0].candidates
     assert r.uncertain[0].candidates[0].startswith("Trương")
 
 

@@ -39,11 +39,16 @@ def chinese_people():
 def test_the_issue_gloss_is_not_repaired_and_not_counted():
     text = "Thủ tướng Trung Quốc Lý Cường (Li Qiang) đã hội kiến Thủ tướng Phạm Minh Chính tại Bắc Kinh."
     r = repair_document("Tin", None, [text], [])
-    assert r.paragraphs == [text] and r.repairs == [] and r.uncertain == []
-    assert r.machine_translated.score == 0.0 and not r.machine_translated.flagged
+    assert r.paragraphs == [text]
+    assert r.repairs == []
+    assert r.uncertain == []
+    assert r.machine_translated.score == 0.0
+    assert not r.machine_translated.flagged
     reverse = "Ông Li Qiang (Lý Cường) và ông Wang Yi (Vương Nghị) dự lễ ký kết."
     r = repair_document("Tin", None, [reverse], [])
-    assert r.paragraphs == [reverse] and r.repairs == [] and r.machine_translated.score == 0.0
+    assert r.paragraphs == [reverse]
+    assert r.repairs == []
+    assert r.machine_translated.score == 0.0
 
 
 def test_a_gloss_is_recognised_only_beside_the_name_it_glosses():
@@ -104,9 +109,12 @@ def test_every_title_in_the_clean_seeds_doubled_is_repaired_back_to_the_original
         r = repair_document("Tin", None, [doubled], [])
         titles = [x for x in r.repairs if x.kind == "doubled-title"]
         if paragraph[start:].startswith(("Đại sứ quán", "Lãnh sự quán", "Tổng Lãnh sự quán")):  # a noun: kept
-            assert titles == [] and r.paragraphs == [doubled]
+            assert titles == []
+            assert r.paragraphs == [doubled]
             continue
-        assert r.paragraphs == [paragraph] and len(titles) == 1 and r.machine_translated.features["doubled_words"] == 1
+        assert r.paragraphs == [paragraph]
+        assert len(titles) == 1
+        assert r.machine_translated.features["doubled_words"] == 1
         restored += 1
     assert restored >= 30
 
@@ -134,7 +142,8 @@ def test_titles_that_only_look_doubled_are_kept():
                  "Thủ tướng, Thủ tướng Chính phủ và Phó Thủ tướng dự họp.",
                  "Bà là Chủ tịch, Chủ tịch đoàn gồm năm người."]:
         r = repair_document("Tin", None, [text], [])
-        assert r.repairs == [] and r.paragraphs == [text], text
+        assert r.repairs == [], text
+        assert r.paragraphs == [text], text
 
 
 def repaired(text: str, title: str = "Tin"):
@@ -161,8 +170,10 @@ def test_half_translated_names_either_way_are_repaired_from_the_table():
         r = repaired(garbled)
         names = [x for x in r.repairs if x.kind == "pinyin-name"]
         assert [x.after for x in names] == [name], garbled
-        assert r.paragraphs[0] == garbled.replace(names[0].before, name) and name in r.paragraphs[0]
-        assert r.uncertain == [] and r.machine_translated.flagged
+        assert r.paragraphs[0] == garbled.replace(names[0].before, name)
+        assert name in r.paragraphs[0]
+        assert r.uncertain == []
+        assert r.machine_translated.flagged
 
 
 def test_half_translated_names_nobody_can_be_sure_of_are_listed_with_candidates_not_changed():
@@ -170,7 +181,8 @@ def test_half_translated_names_nobody_can_be_sure_of_are_listed_with_candidates_
     assert r.paragraphs == ["Ông Zhang Minh Chính, Phó Chủ tịch tỉnh Vân Nam, dự hội nghị."]
     assert [(u.text, u.candidates[0]) for u in r.uncertain] == [("Zhang Minh Chính", "Trương Minh Chính")]
     r = repaired("Ông Weiguo Zhang, Phó Chủ tịch tỉnh Vân Nam, dự hội nghị.")
-    assert r.repairs == [] and [u.text for u in r.uncertain] == ["Weiguo Zhang"]
+    assert r.repairs == []
+    assert [u.text for u in r.uncertain] == ["Weiguo Zhang"]
     # Western order: Zhang is the surname (Trương, or the rarer Chương: each reading is shown)
     assert all(c.startswith(("Trương ", "Chương ")) for c in r.uncertain[0].candidates)
     assert r.uncertain[0].candidates[0].startswith("Trương ")
@@ -183,7 +195,9 @@ def test_vietnamese_names_that_start_like_pinyin_are_left_alone():
     for text in ["Nhà văn Ma Văn Kháng và ông Hà Văn Lâm dự lễ.", "Bà Lò Thị Minh và ông Ma Seo Chứ dự họp.",
                  "Ông Hu Sen và ông Li Minh gặp nhau."]:
         r = repaired(text)
-        assert r.repairs == [] and r.uncertain == [] and r.paragraphs == [text], text
+        assert r.repairs == [], text
+        assert r.uncertain == [], text
+        assert r.paragraphs == [text], text
 
 
 def test_a_tone_variant_the_document_alone_writes_is_listed_in_garbled_text_never_changed():
@@ -194,4 +208,6 @@ def test_a_tone_variant_the_document_alone_writes_is_listed_in_garbled_text_neve
     # a clean text: "Trần Văn Thành" is a Vietnamese official, not Chen Wenqing (Trần Văn Thanh)
     clean = "Thiếu tướng Trần Văn Thành, Phó Giám đốc Công an tỉnh, chủ trì hội nghị."
     r = repaired(clean)
-    assert r.repairs == [] and r.uncertain == [] and r.paragraphs == [clean]
+    assert r.repairs == []
+    assert r.uncertain == []
+    assert r.paragraphs == [clean]

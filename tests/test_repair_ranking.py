@@ -52,10 +52,12 @@ def test_the_script_reproduces_the_committed_frequency_table(tmp_path):
     spec.loader.exec_module(module)
     counts = module.build(tmp_path)
     assert (tmp_path / "vi_name_frequency.tsv").read_bytes() == (NAMES / "vi_name_frequency.tsv").read_bytes()
-    assert counts["surnames"] >= 14 and counts["given_syllables"] >= 400
+    assert counts["surnames"] >= 14
+    assert counts["given_syllables"] >= 400
     table = load_names()
     # the list's "Ðức" (eth) is read as "Đức"; the most used syllables are the ones names use most
-    assert table.vi_given[syllable_key("Đức")] > 40 and table.vi_given[syllable_key("Minh")] > 100
+    assert table.vi_given[syllable_key("Đức")] > 40
+    assert table.vi_given[syllable_key("Minh")] > 100
     assert table.vi_surnames[syllable_key("Nguyễn")] > table.vi_surnames[syllable_key("Trần")]
 
 
@@ -65,11 +67,14 @@ def test_a_name_the_document_writes_beats_frequency():
     para = with_name(seed_paragraphs()[0], "Zhang Weiguo")
     title = "Ông Trương Vệ Quốc và ông Trương Uy Quốc dự hội nghị"
     r = repair_document(title, None, [para], [])
-    assert r.paragraphs == [para] and [x for x in r.repairs if x.kind == "pinyin-name"] == []
+    assert r.paragraphs == [para]
+    assert [x for x in r.repairs if x.kind == "pinyin-name"] == []
     (u,) = r.uncertain
-    assert u.text == "Zhang Weiguo" and u.candidates[:2] == ["Trương Uy Quốc", "Trương Vệ Quốc"]
+    assert u.text == "Zhang Weiguo"
+    assert u.candidates[:2] == ["Trương Uy Quốc", "Trương Vệ Quốc"]
     alone = repair_document("Tin", None, [para], []).uncertain[0].candidates
-    assert alone[0] == "Trương Duy Quốc" and "Trương Vệ Quốc" not in alone  # without the document's names
+    assert alone[0] == "Trương Duy Quốc"
+    assert "Trương Vệ Quốc" not in alone  # without the document's names
     # names of the batch (other documents of the run) count like the document's own
     batch = repair_document("Tin", None, [para], [], batch_names={"Trương Vệ Quốc", "Trương Uy Quốc"})
     assert batch.uncertain[0].candidates[:2] == ["Trương Uy Quốc", "Trương Vệ Quốc"]
@@ -91,7 +96,8 @@ def test_frequency_beats_the_tables_order():
     assert u.candidates[:3] == ["Võ Quốc Bình", "Ngô Quốc Bình", "Ngũ Quốc Bình"]
     assert all("Quắc" not in c for c in u.candidates)
     # the tables' order alone would have offered "Ngô Quắc Bình" first
-    assert table.syllables["guo"][0] == "Quắc" and table.syllables["ping"][0] == "Bình"
+    assert table.syllables["guo"][0] == "Quắc"
+    assert table.syllables["ping"][0] == "Bình"
 
 
 def test_the_tables_order_decides_what_frequency_does_not():
@@ -118,7 +124,9 @@ def test_a_name_nobody_can_be_sure_of_never_changes_the_text(data):
     assert r.paragraphs == [garbled]
     assert [x for x in r.repairs if x.kind == "pinyin-name"] == []
     (u,) = [u for u in r.uncertain if u.kind == "pinyin-name"]
-    assert u.text == shown and 1 <= len(u.candidates) <= 5 and len(set(u.candidates)) == len(u.candidates)
+    assert u.text == shown
+    assert 1 <= len(u.candidates) <= 5
+    assert len(set(u.candidates)) == len(u.candidates)
     assert all(re.fullmatch(r"\w+( \w+){1,3}", c) for c in u.candidates)
 
 
@@ -143,7 +151,8 @@ def test_a_half_translated_name_the_table_knows_is_repaired_though_its_syllables
     para = seed_paragraphs()[2]
     for shown, name in {"Trương Gao Li": "Trương Cao Lệ", "Cảnh Hui Chang": "Cảnh Huệ Xương"}.items():
         r = repair_document("Tin", None, [with_name(para, shown)], [])
-        assert [(x.before, x.after) for x in r.repairs] == [(shown, name)] and r.paragraphs == [with_name(para, name)]
+        assert [(x.before, x.after) for x in r.repairs] == [(shown, name)]
+        assert r.paragraphs == [with_name(para, name)]
 
 
 def test_vietnamese_given_names_in_garbled_and_clean_text_are_left_alone():
@@ -151,11 +160,15 @@ def test_vietnamese_given_names_in_garbled_and_clean_text_are_left_alone():
     for name in ["Trần Mai Lan", "Lý Kim Long", "Hồ Minh Sang"]:
         for text in (with_name(para, name), with_name(para, name).replace(", ", " , ", 1)):
             r = repair_document("Tin", None, [text], [])
-            assert [x for x in r.repairs if x.kind == "pinyin-name"] == [] and r.uncertain == [], text
+            assert [x for x in r.repairs if x.kind == "pinyin-name"] == [], text
+            assert r.uncertain == [], text
     # an unflagged page never reads a name the table does not know loosely ("Hồ Hua Chun"): no
     # repair, no flag; one the table knows ("Hồ Chun Hua": Hồ Xuân Hoa) is repaired like "Trương Gao Li"
     clean = with_name(para, "Hồ Hua Chun")
     r = repair_document("Tin", None, [clean], [])
-    assert r.paragraphs == [clean] and r.repairs == [] and r.uncertain == [] and not r.machine_translated.flagged
+    assert r.paragraphs == [clean]
+    assert r.repairs == []
+    assert r.uncertain == []
+    assert not r.machine_translated.flagged
     r = repair_document("Tin", None, [with_name(para, "Hồ Chun Hua")], [])
     assert r.paragraphs == [with_name(para, "Hồ Xuân Hoa")]

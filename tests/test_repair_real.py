@@ -31,17 +31,21 @@ def with_name(paragraph: str, words: str) -> str:
 
 def test_the_benchmark_on_a_sample_of_real_pages_meets_the_floors():
     cases = bench.make_real_cases(seed=0, pages=3)  # every third page of the corpus
-    assert len(cases) >= 25 and len({c.page for c in cases}) >= 10
+    assert len(cases) >= 25
+    assert len({c.page for c in cases}) >= 10
     people = {p.han_viet for p in bench.generated_people()}
     assert len(people) >= 100  # the generated table's people, not the old hand-kept 106
     assert {m.expected for c in cases for m in c.mentions if m.kind in bench.REPAIRABLE} <= people
     result = bench.evaluate_real(cases)
     assert result["names"] >= 100
-    assert result["precision"] >= 0.95 and result["recall"] >= 0.95
-    assert result["unknown_left_alone"] == 1.0 and result["glosses_kept"] == 1.0
+    assert result["precision"] >= 0.95
+    assert result["recall"] >= 0.95
+    assert result["unknown_left_alone"] == 1.0
+    assert result["glosses_kept"] == 1.0
     assert result["titles"][0] == result["titles"][1] == len(cases)
     # the same documents as an editor writes them (Hán-Việt names, glosses): nothing to repair, no flag
-    assert result["clean_repairs"] == 0 and result["clean_flags"] == 0
+    assert result["clean_repairs"] == 0
+    assert result["clean_flags"] == 0
     pages = bench.clean_corpus_pages()
     assert len(pages) >= 50
     assert [(n, s) for n, s, _ in pages if s >= 0.2] == []
@@ -65,7 +69,8 @@ def test_an_ellipsis_after_a_comma_is_not_dangling_punctuation():
     mt = score_machine_translation([Field_("paragraphs", 0, text)], load_names())
     assert mt.features["dangling_punctuation"] == 0
     r = repair_document("Tin", None, list(page("moit-2")), [])
-    assert r.repairs == [] and not r.machine_translated.flagged
+    assert r.repairs == []
+    assert not r.machine_translated.flagged
 
 
 @pytest.mark.parametrize("name, starts", [("tiengchuong-1", "Qua đó"), ("thanhnien-1", "Nói về việc")])
@@ -73,7 +78,8 @@ def test_a_space_before_the_full_stop_after_a_bracket_or_quote_is_repaired(name,
     clean = next(p for p in page(name) if p.startswith(starts) and p.endswith((").", "”.")))
     garbled = clean[:-1] + " ."
     r = repair_document("Tin", None, [garbled], [])
-    assert r.paragraphs == [clean] and [x.kind for x in r.repairs] == ["punctuation"]
+    assert r.paragraphs == [clean]
+    assert [x.kind for x in r.repairs] == ["punctuation"]
 
 
 HALVES = {
@@ -104,7 +110,9 @@ def test_names_the_real_page_benchmark_missed_are_repaired(shown):
     # the same sentence as an editor writes it: untouched
     clean = with_name(para, f"ông {HALVES[shown]}")
     r = repair_document("Tin", None, [clean], [])
-    assert r.repairs == [] and r.uncertain == [] and not r.machine_translated.flagged
+    assert r.repairs == []
+    assert r.uncertain == []
+    assert not r.machine_translated.flagged
 
 
 def test_the_family_name_alone_after_the_full_name_is_repaired_when_it_reads_as_vietnamese():

@@ -109,7 +109,8 @@ def test_served_deployment_processes_only_the_new_scrape(prefect_server, input_c
         runs = [json.loads(line) for line in (out / "_runs.jsonl").read_text(encoding="utf-8").splitlines()]
         assert runs[0]["new"] == 5  # the manual run
         scheduled = runs[1]
-        assert scheduled["new"] == 1 and scheduled["skipped"] == 5
+        assert scheduled["new"] == 1
+        assert scheduled["skipped"] == 5
         assert [r["id"] for r in scheduled["rows"]] == ["new_scrape"]
         assert all(r["new"] == 0 and r["skipped"] == 6 for r in runs[2:])  # later runs: nothing to do
         assert (out / "new_scrape.json").is_file()
@@ -168,7 +169,8 @@ def test_a_run_with_a_failed_document_ends_failed_and_the_automation_calls_the_w
                                       "1 of 6 files rejected (see _rejected/); fail_on_rejected makes this Failed")
     # everything was written before the state was set
     record = json.loads((out / "_run.json").read_text(encoding="utf-8"))
-    assert record["counts"] == {"ok": 4, "failed": 1, "rejected": 1} and (out / "report.html").is_file()
+    assert record["counts"] == {"ok": 4, "failed": 1, "rejected": 1}
+    assert (out / "report.html").is_file()
     assert (out / "_failed" / "000_63c0ffbfaf89c8e9.json").is_file()
 
     wait_for(lambda: hooks.of("vnclean.run.finished") and hooks.of("vnclean.document.failed"), 45,
@@ -177,7 +179,8 @@ def test_a_run_with_a_failed_document_ends_failed_and_the_automation_calls_the_w
     assert finished["resource"] == f"vnclean.output.{out.resolve()}"
     payload = finished["payload"]
     assert (payload["ok"], payload["failed"], payload["rejected"], payload["processed"]) == (4, 1, 1, 6)
-    assert payload["state"] == "Failed" and payload["message"] == flow_run.state.message
+    assert payload["state"] == "Failed"
+    assert payload["message"] == flow_run.state.message
     (document,) = hooks.of("vnclean.document.failed")
     assert document["resource"] == "vnclean.document.000_63c0ffbfaf89c8e9"
     assert "IsADirectoryError" in document["payload"]["reason"]
@@ -231,14 +234,16 @@ def test_serve_passes_the_run_options_and_sigterm_stops_it_and_pauses_the_schedu
                                    "wait_for_lock": 600.0, "model": "translate-vi_en-0.0.1-test"}
         (schedule,) = made.schedules
         assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Asia/Ho_Chi_Minh")
-        assert schedule.active and not made.paused
+        assert schedule.active
+        assert not made.paused
         served.send_signal(signal.SIGTERM)  # systemd, docker stop
         assert served.wait(60) == 0  # the pause waits up to 20 s for a slow API; a loaded CI machine is slow
     finally:
         stop(served)
         log.close()
     said = (tmp_path / "serve.log").read_text()
-    assert "Traceback" not in said and "its schedule is paused" in said, said[-3000:]
+    assert "Traceback" not in said, said[-3000:]
+    assert "its schedule is paused" in said, said[-3000:]
     assert read().paused
 
 

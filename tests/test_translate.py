@@ -35,13 +35,17 @@ def test_vietnamese_sentence_splitter(text, expected):
 
 
 def test_missing_model_is_a_status_not_a_crash(argos_dir):
-    assert find_model() is None and get_translator(None) is None
+    assert find_model() is None
+    assert get_translator(None) is None
     tr = translate_document("Tiêu đề", None, ["Một đoạn."], [], None)
-    assert tr.status == "missing-model" and tr.detail == MISSING_MODEL and "vnclean model install" in MISSING_MODEL
+    assert tr.status == "missing-model"
+    assert tr.detail == MISSING_MODEL
+    assert "vnclean model install" in MISSING_MODEL
 
 
 def test_install_from_file_and_list(tiny_model, argos_dir):
-    assert tiny_model.path.parent == argos_dir and tiny_model.version == "0.0.1-test"
+    assert tiny_model.path.parent == argos_dir
+    assert tiny_model.version == "0.0.1-test"
     assert [m.id for m in installed_models()] == ["translate-vi_en-0.0.1-test"]
     (argos_dir / "stray-folder").mkdir()  # a folder without metadata.json must not break listing
     assert find_model() == tiny_model
@@ -110,7 +114,8 @@ def test_online_install_from_an_index_served_on_this_machine(argos_dir, tiny_mod
     finally:
         server.shutdown()
     size = tiny_model_file.stat().st_size
-    assert model.path.parent == argos_dir and find_model().path == model.path
+    assert model.path.parent == argos_dir
+    assert find_model().path == model.path
     assert seen[-1] == (size, size)  # the download reported its progress to the end
     assert json.loads((tmp_path / "index.json").read_text())[2]["package_version"] == "0.0.1"
 
@@ -140,10 +145,13 @@ def test_translation_memory_serves_a_rerun(tiny_model, seed_paths, tmp_path):
     memory_path = tmp_path / "tm.sqlite"
     first = Translator(tiny_model, TranslationMemory(memory_path))
     out1 = first.translate_texts(paragraphs)
-    assert first.stats.misses > 0 and first.stats.hits == 0
+    assert first.stats.misses > 0
+    assert first.stats.hits == 0
     second = Translator(tiny_model, TranslationMemory(memory_path))  # a new process, the same file
     out2 = second.translate_texts(paragraphs)
-    assert out2 == out1 and second.stats.misses == 0 and second.stats.model_calls == 0
+    assert out2 == out1
+    assert second.stats.misses == 0
+    assert second.stats.model_calls == 0
     assert second.stats.hits == second.stats.sentences
 
 
@@ -152,9 +160,14 @@ def test_document_translation_is_aligned_and_copies_english(tiny_model):
     english = "The ministers signed a memorandum of understanding on political security cooperation today."
     tr = translate_document("Bộ trưởng hai nước hội đàm", "Sau hội đàm, hai bên ký kết.",
                             ["Hai bên nhất trí tăng cường hợp tác.", english], ["Toàn cảnh hội nghị"], t)
-    assert tr.status == "ok" and tr.model == "translate-vi_en-0.0.1-test"
-    assert len(tr.paragraphs) == 2 and len(tr.captions) == 1 and tr.title and tr.summary
-    assert tr.paragraphs[1] == english and tr.detail == "1 English text copied"
+    assert tr.status == "ok"
+    assert tr.model == "translate-vi_en-0.0.1-test"
+    assert len(tr.paragraphs) == 2
+    assert len(tr.captions) == 1
+    assert tr.title
+    assert tr.summary
+    assert tr.paragraphs[1] == english
+    assert tr.detail == "1 English text copied"
     assert [(u.where, u.index, u.language) for u in tr.untranslated] == [("paragraphs", 1, "en")]
 
 
@@ -163,7 +176,9 @@ def test_other_languages_are_copied_and_marked(tiny_model):
     french = "Les deux ministres ont signé un accord de coopération en matière de sécurité publique."
     tr = translate_document("Bộ trưởng hai nước hội đàm", None, ["Hai bên nhất trí tăng cường hợp tác.", chinese],
                             [french], Translator(tiny_model))
-    assert tr.paragraphs[1] == chinese and tr.captions[0] == french and tr.paragraphs[0] != "Hai bên nhất trí tăng cường hợp tác."
+    assert tr.paragraphs[1] == chinese
+    assert tr.captions[0] == french
+    assert tr.paragraphs[0] != "Hai bên nhất trí tăng cường hợp tác."
     assert [(u.where, u.index, u.language) for u in tr.untranslated] == [("paragraphs", 1, "zh"), ("captions", 0, "fr")]
     assert tr.detail == "1 text in fr copied untranslated; 1 text in zh copied untranslated"
 
@@ -172,7 +187,8 @@ def test_overlong_sentences_are_split_before_the_model(tiny_model):
     t = Translator(tiny_model)
     long_sentence = " ".join(["hợp tác an ninh"] * 600)
     chunks = t.encode(long_sentence)
-    assert len(chunks) >= 2 and all(len(c) <= MAX_PIECES for c in chunks)
+    assert len(chunks) >= 2
+    assert all(len(c) <= MAX_PIECES for c in chunks)
     assert t.translate_texts([long_sentence])[0]
 
 
@@ -195,14 +211,17 @@ def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_mode
     run_stage([work], "strip", strip_step())
     run_stage([work], "repair", repair_step)
     run_stage([work], "translate", translate_step(translator))
-    assert len(calls) == 2 and work.translation.status == "ok" and work.failed is None
+    assert len(calls) == 2
+    assert work.translation.status == "ok"
+    assert work.failed is None
 
     def broken(texts, counts=None):
         raise RuntimeError("std::bad_alloc")
 
     translator.translate_texts = broken
     run_stage([work], "translate", translate_step(translator))
-    assert work.failed is None and work.translation.status == "failed"
+    assert work.failed is None
+    assert work.translation.status == "failed"
     assert work.translation.detail == "translation failed twice: RuntimeError: std::bad_alloc"
 
 
@@ -213,7 +232,8 @@ def test_an_unreadable_translation_memory_is_set_aside_not_fatal(tiny_model, tmp
     memory = TranslationMemory(path)
     t = Translator(tiny_model, memory)
     out = t.translate_texts(["Hai bên nhất trí tăng cường hợp tác."])
-    assert out[0] and t.stats.misses == 1
+    assert out[0]
+    assert t.stats.misses == 1
     (aside,) = (tmp_path / "_cache").glob("translation-memory.sqlite.broken-*")
     assert aside.read_bytes().startswith(b"not a database")
     assert TranslationMemory(path).get_many(t.id, ["Hai bên nhất trí tăng cường hợp tác."])  # the new one works
@@ -240,8 +260,10 @@ def test_translation_is_aligned_with_any_document(tiny_model_file, tmp_path_fact
     translator = _shared_translator(tiny_model_file, tmp_path_factory)
     tr = translate_document(title, summary, paragraphs, captions, translator)
     assert tr.status == "ok"
-    assert len(tr.paragraphs) == len(paragraphs) and len(tr.captions) == len(captions)
-    assert (tr.summary is None) == (summary is None) and tr.title is not None
+    assert len(tr.paragraphs) == len(paragraphs)
+    assert len(tr.captions) == len(captions)
+    assert (tr.summary is None) == (summary is None)
+    assert tr.title is not None
     for where, source, english in [("paragraphs", p, e) for p, e in zip(paragraphs, tr.paragraphs)] + \
                                   [("captions", c, e) for c, e in zip(captions, tr.captions)]:
         if not source.strip():

@@ -111,7 +111,8 @@ def test_target_prefix_is_given_and_taken_off_and_stanza_ignored(prefixed_model_
     ours = translator.translate_texts(paragraphs)
     theirs = _argos_reference(model, paragraphs, apply_packaged_translation)
     single = [i for i, p in enumerate(paragraphs) if len(split_sentences(p)) == 1]
-    assert len(single) > 40 and [ours[i] for i in single] == [theirs[i] for i in single]
+    assert len(single) > 40
+    assert [ours[i] for i in single] == [theirs[i] for i in single]
     assert not any("__en__" in text for text in ours)
     multi = [i for i in range(len(paragraphs)) if i not in single]
     assert any("__en__" in theirs[i] for i in multi)  # what vnclean does not copy
@@ -147,4 +148,5 @@ def test_a_package_without_tokenizer_is_a_reason_not_a_crash(tiny_model, monkeyp
     monkeypatch.setattr("vnclean.tasks.translate._TRANSLATORS", {})
     translator, error = load_translator(None)
     assert translator is None
-    assert "has no sentencepiece.model or bpe.model" in error and str(tiny_model.path) in error
+    assert "has no sentencepiece.model or bpe.model" in error
+    assert str(tiny_model.path) in error

@@ -20,7 +20,8 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     monkeypatch.setattr("os.fsync", broken_fsync)
     with pytest.raises(OSError):
         atomic_write(target, "new")
-    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["doc.json"]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.json"]
 
 
 def test_paths_outside_the_output_folder_are_refused(tmp_path):
@@ -38,7 +39,8 @@ def test_plain_pipeline_writes_contract_documents_and_setaside_records(seed_path
     assert [w.id for w in works if w.document] == [p.stem for p in seed_paths]
     for path in seed_paths:
         doc = Document.model_validate_json((out / f"{path.stem}.json").read_text(encoding="utf-8"))
-        assert doc.translation.status == "missing-model" and doc.source.sha256
+        assert doc.translation.status == "missing-model"
+        assert doc.source.sha256
         assert (out / f"{path.stem}.vi.txt").read_text(encoding="utf-8").startswith(doc.title)
         assert not (out / f"{path.stem}.en.txt").exists()
     rejected = Rejected.model_validate(json.loads((out / "_rejected" / "empty.json").read_text()))
@@ -95,7 +97,8 @@ def test_a_document_whose_json_cannot_be_written_keeps_every_earlier_file(seed_p
     (out / f"{work.id}.json").unlink()
     (out / f"{work.id}.json").mkdir()
     (again,) = process_chunk([str(seed_paths[0])], out, None)
-    assert again.failed is not None and again.failed.stage == "write"
+    assert again.failed is not None
+    assert again.failed.stage == "write"
     assert vi.read_bytes() == b"the earlier version\n" != before
     assert not list(out.glob(".*.tmp"))
 
@@ -114,7 +117,8 @@ def test_a_chunk_is_made_durable_in_one_step_before_any_file_is_replaced(seed_pa
 
     def durable(temps):
         syncs.append(sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "_"))))
-        assert len(temps) == 2 * len(seed_paths) and all(t.endswith(".tmp") for t in temps)
+        assert len(temps) == 2 * len(seed_paths)
+        assert all(t.endswith(".tmp") for t in temps)
         real_durable(temps)
 
     def fsync(fd):
@@ -172,7 +176,9 @@ def test_a_document_that_cannot_be_put_in_place_fails_alone(seed_paths, tmp_path
     blocked = seed_paths[2].stem
     (out / f"{blocked}.json").mkdir(parents=True)
     works = process_chunk([str(p) for p in seed_paths], out, translator=None)
-    assert [w.id for w in works if w.failed] == [blocked] and works[2].failed.stage == "write"
-    assert not (out / f"{blocked}.vi.txt").exists() and not list(out.glob(".*.tmp"))
+    assert [w.id for w in works if w.failed] == [blocked]
+    assert works[2].failed.stage == "write"
+    assert not (out / f"{blocked}.vi.txt").exists()
+    assert not list(out.glob(".*.tmp"))
     assert sum((out / f"{p.stem}.json").is_file() for p in seed_paths) == 4
     assert (out / "_failed" / f"{blocked}.json").is_file()

@@ -284,6 +284,42 @@ def _first_passes(units: list[Unit], s: Settings, stops: frozenset[str], templat
     return first, reasons, stats
 
 
+def _context(seq: list[str], units: list[Unit], stats: list[tuple[int, float]], s: Settings) -> list[str]:
+    """jusText's context pass over the non-empty units' first-pass classes (``units`` and
+    ``stats`` aligned with ``seq``): each short and near-good unit takes a class from its neighbours."""
+    final = list(seq)
+    # jusText's context pass over the non-empty units: short first, then near-good; neighbours are
+    # the nearest good or bad unit (near-good ones looked through), or the nearest of the three
+    prev_gb, next_gb = _neighbours(seq, ("good", "bad"))
+    prev_any, next_any = _neighbours(seq, ("good", "bad", "near-good"))
+    for k, cls in enumerate(seq):
+        if cls != "short":
+            continue
+        prev, nxt = prev_gb[k], next_gb[k]
+        if prev == nxt:
+            final[k] = prev
+        elif _sentence_next_to_good(k, seq, units[k], stats[k], s):
+            final[k] = "good"
+        elif (prev == "bad" and prev_any[k] == "near-good") or (nxt == "bad" and next_any[k] == "near-good"):
+            final[k] = "good"
+        else:
+            final[k] = "bad"
+    # short sentences in a row at the text's edge ("… sinh năm 1989.", "Anh từng là ca sĩ."): one
+    # that touches the text carries the next, as the first touching it does
+    for order in (range(len(seq)), range(len(seq) - 1, -1, -1)):
+        step = 1 if order.step > 0 else -1
+        for k in order:
+            j = k - step
+            if (seq[k] == "short" and final[k] == "bad" and 0 <= j < len(seq) and final[j] == "good"
+                    and seq[j] in ("good", "short") and _reads_as_sentence(units[k], stats[k], s)):
+                final[k] = "good"
+    for k, cls in enumerate(seq):
+        if cls != "near-good":
+            continue
+        final[k] = "bad" if prev_gb[k] == next_gb[k] == "bad" else "good"
+    return final
+
+
 def _classify(units: list[Unit], s: Settings, passes: _Passes, anchor: int | None,
               repeated: frozenset[int] = frozenset()) -> Classified:
     first, reasons, stats = list(passes[0]), list(passes[1]), passes[2]
@@ -298,36 +334,7 @@ def _classify(units: list[Unit], s: Settings, passes: _Passes, anchor: int | Non
     if "good" not in seq:
         seq = ["good" if cls == "short" and _reads_as_sentence(units[i], stats[i], s) else cls
                for cls, i in zip(seq, present, strict=False)]
-    final = list(seq)
-    # jusText's context pass over the non-empty units: short first, then near-good; neighbours are
-    # the nearest good or bad unit (near-good ones looked through), or the nearest of the three
-    prev_gb, next_gb = _neighbours(seq, ("good", "bad"))
-    prev_any, next_any = _neighbours(seq, ("good", "bad", "near-good"))
-    for k, cls in enumerate(seq):
-        if cls != "short":
-            continue
-        prev, nxt = prev_gb[k], next_gb[k]
-        if prev == nxt:
-            final[k] = prev
-        elif _sentence_next_to_good(k, seq, units[present[k]], stats[present[k]], s):
-            final[k] = "good"
-        elif (prev == "bad" and prev_any[k] == "near-good") or (nxt == "bad" and next_any[k] == "near-good"):
-            final[k] = "good"
-        else:
-            final[k] = "bad"
-    # short sentences in a row at the text's edge ("… sinh năm 1989.", "Anh từng là ca sĩ."): one
-    # that touches the text carries the next, as the first touching it does
-    for order in (range(len(seq)), range(len(seq) - 1, -1, -1)):
-        step = 1 if order.step > 0 else -1
-        for k in order:
-            j = k - step
-            if (seq[k] == "short" and final[k] == "bad" and 0 <= j < len(seq) and final[j] == "good"
-                    and seq[j] in ("good", "short") and _reads_as_sentence(units[present[k]], stats[present[k]], s)):
-                final[k] = "good"
-    for k, cls in enumerate(seq):
-        if cls != "near-good":
-            continue
-        final[k] = "bad" if prev_gb[k] == next_gb[k] == "bad" else "good"
+    final = _context(seq, [units[i] for i in present], [stats[i] for i in present], s)
     for k, i in enumerate(present):
         classes[i] = final[k]
         if final[k] == "bad" and not reasons[i]:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 from vnclean.tasks.blocks import Page, Unit, detect_shape, read_page
 from vnclean.tasks.classify import Settings, classify, load_settings, unit_key
 from vnclean.tasks.models import Removed
-from vnclean.tasks.segment import UPPER
+from vnclean.tasks.segment import UPPER, URL_LABEL
 from vnclean.tasks.templates import site_of
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
@@ -183,12 +183,11 @@ _CREDIT_LINE = (
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
     re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
 )
-# the article's address on a line of its own, bare or labelled as crawlers save it
-# ("URL nguồn: https://…", "Link bài viết: https://…", "Source: https://…")
 # a date a clause follows ("Ngày 19/02/2025, Quốc hội đã…", "Từ 01/4/2025: …"): a sentence's, not a byline's
 _DATE_CLAUSE = re.compile(r"\d{4}\s*[,:]\s*[^\W\d]")
-_URL_LINE = re.compile(r"^(?:(?:URL(?: Source| nguồn| gốc| bài viết)?|Nguồn|Link(?: bài viết| gốc)?|Source"
-                       r"|Đường dẫn|Liên kết)\s*:\s*)?(?P<url>(?:https?://|www\.)\S+)$", re.I)
+# the article's address on a line of its own, bare or labelled as crawlers save it
+# ("URL nguồn: https://…", "Link bài viết: https://…", "Source: https://…")
+_URL_LINE = re.compile(rf"^(?:(?:{URL_LABEL}|Nguồn|Liên kết)\s*:\s*)?(?P<url>(?:https?://|www\.)\S+)$", re.I)
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
 _PHOTO_CREDIT = (r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình"
                  r"|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)")

@@ -121,9 +121,10 @@ def _bare(word: str) -> str:
 
 # a crawler's envelope at the start of the page: its title, then the article's address
 # ("<title> URL nguồn: https://…", "Title: <title> URL Source: https://…")
-_ENVELOPE = re.compile(
-    r"^(?P<title>(?:Title:\s*)?\S.{8,300}?)\s+(?P<url>(?:URL(?: Source| nguồn| gốc| bài viết)?|Link(?: bài viết| gốc)?"
-    r"|Source|Đường dẫn)\s*:\s*https?://\S+)(?:\s+|$)", re.I)
+# the labels crawlers put before the article's address (also read on a line of its own: tasks.boilerplate)
+URL_LABEL = r"(?:URL(?: Source| nguồn| gốc| bài viết)?|Link(?: bài viết| gốc)?|Source|Đường dẫn)"
+_ENVELOPE = re.compile(rf"^(?P<title>(?:Title:\s*)?\S.{{8,300}}?)\s+(?P<url>{URL_LABEL}\s*:\s*https?://\S+)(?:\s+|$)",
+                       re.I)
 
 
 def envelope(line: str) -> tuple[str, str, str] | None:

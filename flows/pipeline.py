@@ -20,7 +20,6 @@ import math
 import multiprocessing
 import os
 import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -39,15 +38,18 @@ from vnclean.flows.chunk import MANIFEST_FILE, MEMORY_FILE, _Lines, _worker_init
 from vnclean.flows.outcome import final_state
 from vnclean.tasks.argos import find_model
 from vnclean.tasks.escape import md_link, md_text
-from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
+from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs
 from vnclean.tasks.manifest import Manifest
-from vnclean.tasks.models import Failed, Source
+from vnclean.tasks.models import Source
 from vnclean.tasks.pipeline import (
-    Work,
+    FAILED,
+    Doc,
+    SetAside,
     commit_chunk,
+    doc_from_disk,
+    error_text,
     learn_templates,
     version_key,
-    work_from_disk,
     write_setaside,
 )
 from vnclean.tasks.runrecord import (
@@ -363,11 +365,11 @@ def _write_report(manifest: Manifest, collector: RunCollector, sections: list[st
             continue
         earlier += 1
         if len(sections) < REPORT_SECTIONS:
-            work = work_from_disk(path, doc_id, out, max_bytes)
-            if work is not None:
-                if work.document is not None:
-                    sections.append(document_section(work))
-                rows.append(index_row(row_of(work), work.document is not None))
+            doc = doc_from_disk(path, doc_id, out, max_bytes)
+            if doc is not None:
+                if doc.document is not None:
+                    sections.append(document_section(doc))
+                rows.append(index_row(row_of(doc), doc.document is not None))
     listed = min(len(rows), INDEX_ROWS)
     total = summary.processed + earlier
     more = (f"{total - listed} more documents are not listed here; every document's row is in _documents.jsonl"
@@ -400,11 +402,11 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
             stop = stop or unwritable(err)
             if stop is not None:
                 return
-            error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
+            error = error_text(err)
             label = chunk_label([ids[p] for p in chunk])
             get_run_logger().error("chunk %s crashed: %s", label, error)
-            lost = [Work(path=p, id=ids[p], failed=Failed(id=ids[p], source=Source(path=display_path(p), sha256=""),
-                                                          stage="chunk", error=error)) for p in chunk]
+            lost = [Doc(p, ids[p], end=SetAside("chunk", FAILED, error, Source(path=display_path(p), sha256="")))
+                    for p in chunk]
             write_setaside(lost, out)
             commit_chunk(lost, out / MANIFEST_FILE, version)
             result = write_part(lost, collector.part_path(label), sections)

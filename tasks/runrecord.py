@@ -24,7 +24,7 @@ from vnclean.tasks.limits import load_limits, shorten
 from vnclean.tasks.write import atomic_write
 
 if TYPE_CHECKING:
-    from vnclean.tasks.pipeline import Work
+    from vnclean.tasks.pipeline import Doc
 
 PARTS_DIR = "_parts"
 DOCUMENTS_FILE = "_documents.jsonl"
@@ -110,34 +110,35 @@ class RunSummary:
         self.cache_misses += cache[1]
 
 
-def row_of(w: Work) -> Row:
+def row_of(w: Doc) -> Row:
     """A document's row of the run summary (titles and reasons capped, see tasks/data/limits)."""
     limits = load_limits()
     secs = round(sum(w.seconds.values()), 4)
-    if w.rejected is not None:
+    aside, done = w.set_aside, w.done
+    if aside is not None and not aside.failed:
         return Row(w.id, "rejected", seconds=secs,
-                   reason=shorten(f"{w.rejected.reason}: {w.rejected.detail}", limits.row_reason_chars))
-    if w.failed is not None or w.document is None:
-        why = f"{w.failed.stage}: {w.failed.error}" if w.failed is not None else "not written"
+                   reason=shorten(f"{aside.reason}: {aside.detail}", limits.row_reason_chars))
+    if aside is not None or done is None:
+        why = f"{aside.stage}: {aside.detail}" if aside is not None else "not written"
         return Row(w.id, "failed", seconds=secs, reason=shorten(why, limits.row_reason_chars))
-    d = w.document
+    d = done.document
     title = shorten(d.title or "", limits.row_title_chars)
-    if w.waiting is not None:
+    if done.waiting is not None:
         return Row(d.id, "waiting", d.site, title, len(d.paragraphs), len(d.removed), len(d.repairs),
-                   d.machine_translated.score, w.translation.status if w.translation else "", secs,
-                   shorten(w.waiting, limits.row_reason_chars))
+                   d.machine_translated.score, done.translation, secs, shorten(done.waiting, limits.row_reason_chars))
     reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
     return Row(d.id, "ok", d.site, title, len(d.paragraphs), len(d.removed), len(d.repairs),
                d.machine_translated.score, d.translation.status, secs, shorten(reason, limits.row_reason_chars))
 
 
-def _cache_of(w: Work) -> tuple[int, int]:
-    if w.document is None or w.waiting is not None:
+def _cache_of(w: Doc) -> tuple[int, int]:
+    done = w.done
+    if done is None or done.waiting is not None:
         return 0, 0
-    return w.document.translation.cache_hits, w.document.translation.cache_misses
+    return done.document.translation.cache_hits, done.document.translation.cache_misses
 
 
-def summarise(works: list[Work], input_dir: str | Path, output_dir: str | Path, model: str | None,
+def summarise(works: list[Doc], input_dir: str | Path, output_dir: str | Path, model: str | None,
               seconds: float) -> RunSummary:
     """The summary of documents held in memory (a small run, tests): every row kept."""
     summary = RunSummary(display_path(input_dir), display_path(output_dir), model, seconds=round(seconds, 2))
@@ -157,7 +158,7 @@ class ChunkResult:
     part: str  # the chunk's part file
 
 
-def write_part(works: list[Work], path: Path, sections: bool) -> ChunkResult:
+def write_part(works: list[Doc], path: Path, sections: bool) -> ChunkResult:
     """The chunk's part file (one JSON line per document) and its :class:`ChunkResult`.
     ``sections``: render every document's report section (a small run), else only those of
     documents a person should look at."""

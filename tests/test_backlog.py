@@ -36,20 +36,20 @@ def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, 
     monkeypatch.setattr(rr, "REPORT_SECTIONS", 3)
     monkeypatch.setattr(fp, "INDEX_ROWS", 6)
     active, peak, lock = [0], [0], threading.Lock()
-    real_ingest, real_part = fc.ingest_step, fc.write_part
+    real_ingest, real_part = fc.ingest_stage, fc.write_part
 
-    def ingest_step(max_bytes):  # a chunk starts
+    def ingest_stage(items, max_bytes):  # a chunk starts
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
-        return real_ingest(max_bytes)
+        return real_ingest(items, max_bytes)
 
     def write_part(works, path, sections):  # ... and ends
         with lock:
             active[0] -= 1
         return real_part(works, path, sections)
 
-    monkeypatch.setattr(fc, "ingest_step", ingest_step)  # a chunk's stages run in vnclean.flows.chunk
+    monkeypatch.setattr(fc, "ingest_stage", ingest_stage)  # a chunk's stages run in vnclean.flows.chunk
     monkeypatch.setattr(fc, "write_part", write_part)
     out = tmp_path / "output"
     summary = fp.process_scrapes(input_dir=str(batch), output_dir=str(out), chunk_size=3)

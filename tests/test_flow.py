@@ -209,7 +209,7 @@ def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_cop
     def bug(*args):  # a task that raises outside the per-document isolation (a bug, a lost worker)
         raise RuntimeError("a bug in the translate task")
 
-    monkeypatch.setattr(vnclean.flows.chunk, "translate_step", bug)
+    monkeypatch.setattr(vnclean.flows.chunk, "translate_stage", bug)
     out = tmp_path / "output"
     from vnclean.flows.outcome import RunFailed
     from vnclean.flows.pipeline import process_scrapes

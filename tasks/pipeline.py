@@ -60,20 +60,15 @@ CODE_DIR = Path(__file__).parent
 
 @functools.cache
 def code_version() -> str:
-    """A hash of the code and data that shape the output (stage modules, profiles, name tables)."""
+    """A hash of the code and data that shape the output (stage modules, profiles, name tables): a
+    document's ``pipeline_version``; with the translation package, the manifest's version of it
+    (``vnclean.flows.run.version_key``)."""
     digest = hashlib.sha256()
     for path in sorted(CODE_DIR.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".toml", ".tsv", ".txt"):
             digest.update(path.relative_to(CODE_DIR).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def version_key(model_id: str | None) -> str:
-    """The manifest's version of a document: the code's hash and the translation package
-    (``<code>+translate-vi_en-1.9``). When only the package part differs, the document is
-    translated again and its Vietnamese kept (:func:`keep_stored`)."""
-    return f"{code_version()}+{model_id or 'no-model'}"
 
 
 # ---------------------------------------------------------------------------------------------

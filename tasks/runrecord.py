@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +85,13 @@ class RunSummary:
     # seconds spent in each stage, summed over documents (where the time goes; the flow runs
     # chunks concurrently, so these can add up to more than ``seconds``)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, record: dict) -> RunSummary:
+        """The summary from its record (``asdict``: what a flow run returns, ``_run.json``)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in names}
+        return cls(**{**values, "rows": [Row(**r) for r in record.get("rows", [])]})
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)

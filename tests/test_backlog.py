@@ -28,13 +28,15 @@ def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, 
                                                                    monkeypatch):
     import vnclean.flows.chunk as fc
     import vnclean.flows.pipeline as fp
+    import vnclean.flows.run as fr
     import vnclean.tasks.runrecord as rr
 
     monkeypatch.setattr(fp, "IN_FLIGHT", 2)
     monkeypatch.setattr(rr, "ROWS_KEPT", 5)
     monkeypatch.setattr(fp, "REPORT_SECTIONS", 3)
+    monkeypatch.setattr(fr, "REPORT_SECTIONS", 3)
     monkeypatch.setattr(rr, "REPORT_SECTIONS", 3)
-    monkeypatch.setattr(fp, "INDEX_ROWS", 6)
+    monkeypatch.setattr(fr, "INDEX_ROWS", 6)
     active, peak, lock = [0], [0], threading.Lock()
     real_ingest, real_part = fc.ingest_stage, fc.write_part
 
@@ -127,8 +129,8 @@ def test_worker_processes_run_chunks_without_importing_prefect(seed_paths, tmp_p
     Prefect (and the flow) cost each worker ~10 s of CPU and ~100 MB before its first document."""
     import vnclean.flows.pipeline as fp
     from vnclean.flows.chunk import run_chunk
+    from vnclean.flows.run import version_key
     from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
-    from vnclean.tasks.pipeline import version_key
 
     paths = [str(p) for p in seed_paths]
     with fp._processes(2):

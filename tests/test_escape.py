@@ -170,13 +170,11 @@ def test_the_terminal_summary_prints_reasons_as_text(monkeypatch):
 
     monkeypatch.setattr(cli, "console", Console(file=io.StringIO(), width=300))
     reason = "strip: ValueError: [/red][link=javascript:alert(1)]x[/link] [bold]"
-    from dataclasses import asdict
-
     from vnclean.tasks.runrecord import Row, RunSummary
 
     summary = RunSummary("i", "o", "m", inputs=1, new=1, seconds=1)
     row = Row("x", "failed", reason=reason)
     summary.rows.append(row)
     summary.add(row, {})
-    cli._print_summary(asdict(summary))
+    cli._print_summary(summary)
     assert f"x: failed — {reason}" in cli.console.file.getvalue()

@@ -18,6 +18,7 @@ from rich.table import Table
 
 import vnclean._env  # noqa: F401  (before anything imports Prefect)
 from vnclean import api
+from vnclean.tasks.limits import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
     from vnclean.tasks.runrecord import RunSummary
@@ -42,7 +43,7 @@ def run(
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
     chunk_size: Annotated[int | None, typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
     processes: Annotated[int, typer.Option(help="worker processes for the chunks (default 1: threads of this process; on idle cores, the cores)")] = 1,
-    max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
+    max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = DEFAULT_MAX_BYTES,
     require_translation: Annotated[bool, typer.Option("--require-translation", help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
     allow_downgrade: Annotated[bool, typer.Option("--allow-downgrade", help="write documents without English even over "

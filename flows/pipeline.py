@@ -151,6 +151,8 @@ def summary_markdown(summary: RunSummary) -> str:
         "Seconds per stage, summed over documents: "
         + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
         "",
+        *[line for what, counts in summary.by_reason()
+          for line in (f"{what.capitalize()}: " + ", ".join(f"{md_text(key)} {n}" for key, n in counts), "")],
         f"Output: {md_text(str(Path(summary.output_dir).resolve()))}"
         + (f" — review report: {md_link(report.name, report.as_uri())}" if report.exists() else ""),
     ]

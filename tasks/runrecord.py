@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -85,6 +86,12 @@ class RunSummary:
     # seconds spent in each stage, summed over documents (where the time goes; the flow runs
     # chunks concurrently, so these can add up to more than ``seconds``)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # over ok documents, as ``kept``: lines removed per reason (they sum to kept["removed"]) and
+    # repairs per kind
+    removed: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)
+    # documents set aside, per stage and reason: {"ingest": {"binary": 1, "empty": 2}, "strip": {"failed": 1}}
+    set_aside: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_record(cls, record: dict) -> RunSummary:
@@ -96,6 +103,19 @@ class RunSummary:
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
 
+    def sort_counts(self) -> None:
+        """The counts per reason in the order of their names (a stable record, whatever the chunks' order)."""
+        self.removed, self.repairs = dict(sorted(self.removed.items())), dict(sorted(self.repairs.items()))
+        self.set_aside = {stage: dict(sorted(reasons.items())) for stage, reasons in sorted(self.set_aside.items())}
+
+    def by_reason(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """For a person: (what is counted, [(reason, count), …] most first) for the counts per
+        reason that have any: lines removed, repairs, documents set aside (``stage/reason``)."""
+        aside = {f"{stage}/{reason}": n for stage, reasons in self.set_aside.items() for reason, n in reasons.items()}
+        return [(what, sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+                for what, counts in (("lines removed by reason", self.removed), ("repairs by kind", self.repairs),
+                                     ("set aside by stage and reason", aside)) if counts]
+
     @property
     def processed(self) -> int:
         return sum(self.counts.values())
@@ -104,17 +124,56 @@ class RunSummary:
     def failed_any(self) -> bool:
         return bool(self.count("rejected") or self.count("failed") or self.translation_failed)
 
-    def add(self, row: Row, stage_seconds: dict[str, float], cache: tuple[int, int] = (0, 0)) -> None:
-        """Count one document (its row is kept by the caller's policy)."""
+    def add(self, row: Row, stage_seconds: dict[str, float], cache: tuple[int, int] = (0, 0),
+            tally: Tally | None = None) -> None:
+        """Count one document (its row is kept by the caller's policy), with its counts per reason."""
         self.counts[row.status] = self.counts.get(row.status, 0) + 1
         self.translation_failed += row.status == "ok" and row.translation == "failed"
         if row.status == "ok":
             for name, value in (("paragraphs", row.paragraphs), ("removed", row.removed), ("repairs", row.repairs)):
                 self.kept[name] = self.kept.get(name, 0) + value
+        if tally is not None:
+            if row.status == "ok":
+                _count(self.removed, tally.removed)
+                _count(self.repairs, tally.repairs)
+            if tally.set_aside is not None:
+                stage, reason = tally.set_aside
+                _count(self.set_aside.setdefault(stage, {}), {reason: 1})
         for stage, spent in stage_seconds.items():
             self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + spent, 4)
         self.cache_hits += cache[0]
         self.cache_misses += cache[1]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one document adds to the run's counts per reason: its removed lines per reason and
+    repairs per kind (a document's), or the stage and reason it was set aside at."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)
+    set_aside: tuple[str, str] | None = None
+
+    @classmethod
+    def of(cls, w: Doc) -> Tally:
+        if w.set_aside is not None:
+            return cls(set_aside=(w.set_aside.stage, w.set_aside.reason))
+        if w.document is None:
+            return cls()
+        return cls(dict(Counter(r.reason for r in w.document.removed)),
+                   dict(Counter(r.kind for r in w.document.repairs)))
+
+    @classmethod
+    def from_json(cls, item: dict | None) -> Tally | None:
+        if item is None:
+            return None
+        aside = item.get("set_aside")
+        return cls(item.get("removed", {}), item.get("repairs", {}), (aside[0], aside[1]) if aside else None)
+
+
+def _count(into: dict[str, int], counts: dict[str, int]) -> None:
+    for key, n in counts.items():
+        into[key] = into.get(key, 0) + n
 
 
 def row_of(w: Doc) -> Row:
@@ -152,7 +211,8 @@ def summarise(works: list[Doc], input_dir: str | Path, output_dir: str | Path, m
     for w in works:
         row = row_of(w)
         summary.rows.append(row)
-        summary.add(row, w.seconds, _cache_of(w))
+        summary.add(row, w.seconds, _cache_of(w), Tally.of(w))
+    summary.sort_counts()
     return summary
 
 
@@ -179,8 +239,9 @@ def write_part(works: list[Doc], path: Path, sections: bool) -> ChunkResult:
         attention = bool(notes) or row.needs_attention
         section = document_section(w) if w.document is not None and (sections or attention) else None
         label = (w.document.title or display_path(w.path)) if w.document is not None else display_path(w.path)
-        lines.append(json.dumps({"row": asdict(row), "stages": w.seconds, "cache": _cache_of(w), "label": label,
-                                 "notes": notes, "attention": attention, "section": section}, ensure_ascii=False))
+        lines.append(json.dumps({"row": asdict(row), "stages": w.seconds, "cache": _cache_of(w),
+                                 "tally": asdict(Tally.of(w)), "label": label, "notes": notes,
+                                 "attention": attention, "section": section}, ensure_ascii=False))
         statuses.append((w.id, row.status))
     atomic_write(path, "\n".join(lines) + "\n")
     return ChunkResult(path.stem, statuses, str(path))
@@ -226,10 +287,11 @@ class RunCollector:
         with open(temp, "w", encoding="utf-8") as handle:
             for item in self._lines():
                 row = Row(**item["row"])
-                summary.add(row, item["stages"], tuple(item["cache"]))
+                summary.add(row, item["stages"], tuple(item["cache"]), Tally.from_json(item.get("tally")))
                 handle.write(json.dumps(item["row"], ensure_ascii=False) + "\n")
                 self._keep(item, row, rows, attention_rows, review)
         os.replace(temp, documents)
+        summary.sort_counts()
         summary.rows = rows if len(rows) <= ROWS_KEPT else attention_rows
         return review, self._sections()
 

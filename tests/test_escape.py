@@ -137,7 +137,8 @@ def test_run_summary_markdown_links_only_the_report(tmp_path_factory, input_dir,
 
     out = tmp_path_factory.mktemp("summary out [x](javascript:y)")
     (out / "report.html").write_text("<!doctype html>", encoding="utf-8")
-    summary = RunSummary(input_dir, str(out), None, rows=[Row(doc_id, "failed", reason=reason)])
+    summary = RunSummary(input_dir, str(out), None, rows=[Row(doc_id, "failed", reason=reason)],
+                         removed={reason: 2}, set_aside={"strip": {reason: 1}})
     tokens = [c for line in inline_children(summary_markdown(summary)) for c in line]
     links = [t.attrs["href"] for t in tokens if t.type == "link_open"]
     assert links == [(out / "report.html").resolve().as_uri()]

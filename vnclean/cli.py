@@ -380,6 +380,8 @@ def _print_summary(s: RunSummary) -> None:
         + f"{s.count('rejected')} rejected, {s.count('failed')} failed · "
         f"{s.kept.get('paragraphs', 0)} paragraphs kept · {s.kept.get('removed', 0)} lines removed · "
         f"{s.kept.get('repairs', 0)} repairs · {s.seconds} s")
+    for what, counts in s.by_reason():  # lines removed by reason, repairs by kind, set aside by stage and reason
+        console.print(f"{what}: " + " · ".join(f"{escape(key)} {n}" for key, n in counts), highlight=False)
     if s.stage_seconds:
         console.print("seconds per stage, summed over documents (which run concurrently): "
                       + " · ".join(f"{stage} {secs:.2f}" for stage, secs in s.stage_seconds.items()))

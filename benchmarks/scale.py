@@ -110,8 +110,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "vnclean.cli", "model", "install", str(package)], env=env,
                        check=True, stdout=subprocess.DEVNULL)
     print(f"runner {args.runner}, model {args.model}, {os.cpu_count()} cores; work folder {work}")
-    print(f"{'processes':>10}{'documents':>10}{'seconds':>9}{'docs/s':>8}{'vs first':>9}{'peak RSS':>10}{'tree RSS':>10}"
-          f"{'API RSS':>9}{'workers':>9}{'first out':>10}{'failed':>8}{'report':>10}{'exit':>6}")
+    print(f"{'processes':>10}{'documents':>10}{'seconds':>9}{'docs/s':>8}{'vs first':>9}{'peak RSS':>10}"
+          f"{'tree RSS':>10}{'API RSS':>9}{'workers':>9}{'first out':>10}{'failed':>8}{'report':>10}{'exit':>6}")
     base = None
     for n in sizes:
         inp = work / f"in-{n}"
@@ -124,7 +124,8 @@ def main() -> None:
             base = base or rate
             first = f"{r['first']:.0f} s" if r["first"] is not None else "-"
             print(f"{processes:>10}{n:>10,}{r['seconds']:>9.0f}{rate:>8.1f}{rate / base:>9.2f}"
-                  f"{mb(r['peak'], 'own'):>10}{mb(r['peak'], 'tree'):>10}{mb(r['peak'], 'api'):>9}{mb(r['peak'], 'workers'):>9}"
+                  f"{mb(r['peak'], 'own'):>10}{mb(r['peak'], 'tree'):>10}"
+                  f"{mb(r['peak'], 'api'):>9}{mb(r['peak'], 'workers'):>9}"
                   f"{first:>10}{r['failed']:>8}"
                   f"{r['report'] / 2**20:>8.1f}MB{r['exit']:>6}", flush=True)
             if r["exit"] not in (0, 1):

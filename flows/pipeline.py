@@ -75,6 +75,10 @@ LEARN_SAMPLE = 2_000  # pages read to learn the site templates before a run's ch
 # Chunks in flight at once: the cores (two at least, so that one chunk's reading overlaps
 # another's translating). The runner's threads or workers never hold more.
 IN_FLIGHT = max(2, os.cpu_count() or 1)
+# processes=0 (`vnclean run`'s default): worker processes for a run with this many documents to
+# do or more (a worker starts in ~1 s; below this, threads of the run end sooner) ...
+AUTO_PROCESSES_FROM = 1_000
+MAX_AUTO_PROCESSES = 4  # ... one per core, at most this many (each holds its own model replica)
 
 
 def chunk_size_for(documents: int, chunk_size: int | None = None) -> int:
@@ -90,6 +94,23 @@ def chunk_size_for(documents: int, chunk_size: int | None = None) -> int:
     if documents <= SMALL_BATCH:
         return 1
     return min(MAX_CHUNK, max(DEFAULT_CHUNK, math.ceil(documents / (IN_FLIGHT * CHUNKS_PER_SLOT))))
+
+
+def processes_for(documents: int, processes: int) -> int:
+    """Worker processes for a run with ``documents`` to do: ``processes`` when given (1: threads of
+    the run); for 0, one per core (at most ``MAX_AUTO_PROCESSES``) from ``AUTO_PROCESSES_FROM``
+    documents on, else 1. The stages hold the interpreter's lock, so threads share one core: on
+    2 idle cores, 10,000 documents went at ~44 documents/s with threads and ~100 with two
+    processes; on a machine busy with other work, processes gain less, or lose a little (README).
+
+    >>> processes_for(5, 0), processes_for(100_000, 3), processes_for(0, 2)
+    (1, 3, 1)
+    """
+    if documents == 0:
+        return 1
+    if processes > 0:
+        return processes
+    return max(1, min(MAX_AUTO_PROCESSES, os.cpu_count() or 1)) if documents >= AUTO_PROCESSES_FROM else 1
 
 
 def learn_sample(paths: list[str], size: int | None = None) -> list[str]:
@@ -244,7 +265,8 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
     stops the run: the summary's ``stopped`` says so, and nothing partial is left. ``processes``
-    > 1 runs the chunks in that many worker processes (each with its own model replica).
+    > 1 runs the chunks in that many worker processes (each with its own model replica); 0 chooses
+    by the number of documents to do (:func:`processes_for`).
     ``model`` is the vi→en package to translate with (CODE-VERSION, as `vnclean model list` shows
     it; default: ``VNCLEAN_MODEL``, else the newest installed). Documents done by another package
     only are translated again with their Vietnamese kept.
@@ -289,7 +311,11 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                 to_strip = [p for p in plan.todo if p not in retranslate]
                 collector = RunCollector(out)
                 try:
-                    with _processes(processes if plan.todo else 1):
+                    processes = processes_for(len(plan.todo), processes)
+                    if processes > 1:
+                        logger.info("%d documents to do: chunks run in %d worker processes", len(plan.todo),
+                                    processes)
+                    with _processes(processes):
                         if to_strip:
                             learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
                             if isinstance(learned, Stopped):

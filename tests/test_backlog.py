@@ -206,3 +206,17 @@ def test_a_large_chunk_goes_through_the_stages_in_slices_and_writes_the_same_doc
     assert len(documents) == 2 * len(paths)  # .json and .vi.txt (no model: no English file)
     for name in documents:
         assert filecmp.cmp(tmp_path / "whole" / name, tmp_path / "sliced" / name, shallow=False), name
+
+
+def test_a_large_batch_gets_worker_processes_by_default_and_a_small_one_threads(monkeypatch):
+    """`vnclean run` passes processes=0: a backlog runs in one worker per core (at most
+    MAX_AUTO_PROCESSES), a small batch in the run's threads; an explicit --processes wins."""
+    import vnclean.flows.pipeline as fp
+
+    monkeypatch.setattr(fp.os, "cpu_count", lambda: 8)
+    assert fp.processes_for(fp.AUTO_PROCESSES_FROM, 0) == fp.MAX_AUTO_PROCESSES
+    assert fp.processes_for(fp.AUTO_PROCESSES_FROM - 1, 0) == 1
+    monkeypatch.setattr(fp.os, "cpu_count", lambda: 2)
+    assert fp.processes_for(100_000, 0) == 2
+    assert fp.processes_for(100_000, 1) == 1
+    assert fp.processes_for(5, 3) == 3

@@ -38,7 +38,7 @@ def run(
     input: Annotated[Path, typer.Option("--input", "-i", help="folder of scrapes: *.txt, *.md, *.html")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
     chunk_size: Annotated[int | None, typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
-    processes: Annotated[int, typer.Option(help="worker processes for the chunks (default 1: threads of this process; on idle cores, the cores)")] = 1,
+    processes: Annotated[int, typer.Option(help="worker processes for the chunks: 1 runs them in threads of this process; default 0: one per core (at most 4) from 1,000 documents to do, else 1")] = 0,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
     require_translation: Annotated[bool, typer.Option("--require-translation", help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
@@ -133,7 +133,7 @@ def run(
                 result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                               max_bytes=max_bytes, require_translation=require_translation, force=force,
                               allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected,
-                              processes=processes, wait_for_lock=wait_for_lock,
+                              processes=processes if runner == "threads" else 1, wait_for_lock=wait_for_lock,
                               model=chosen.id if chosen else None)
             except RunFailed as failed:  # the flow run ended Failed; everything is written
                 result = failed.summary

@@ -19,12 +19,12 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from vnclean.tasks.blocks import Page, Unit, detect_shape, read_page
-from vnclean.tasks.classify import Settings, classify, load_settings, read_settings, unit_key
+from vnclean.tasks.classify import Settings, alternation, classify, load_settings, read_settings, unit_key
 from vnclean.tasks.models import Removed
 from vnclean.tasks.segment import UPPER, URL_LABEL
 from vnclean.tasks.templates import site_of
@@ -90,8 +90,51 @@ def load_thresholds(path: Path = STRIP_DIR / "boilerplate.toml") -> Thresholds:
     return read_settings(Thresholds, path, "boilerplate thresholds")
 
 
+# A phrase of a word list: not empty, no space at either end (it is matched as written)
+Phrase = Annotated[str, StringConstraints(pattern=r"^\S(?:.*\S)?$")]
+Phrases = Annotated[list[Phrase], Field(min_length=1)]  # an empty list would match nothing, or everything
+
+
+class Words(BaseModel):
+    """The generic layer's word lists: labels of bylines, credits, photo credits, datelines and
+    addresses, agencies (see the comments in boilerplate_words.toml for each one's reason)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    author_labels: Phrases
+    agencies: Phrases
+    photo_credit_labels: Phrases
+    bracket_credit_labels: Phrases
+    bracket_credit_words: Phrases
+    dash_credit_labels: Phrases
+    sentence_credit_labels: Phrases
+    illustration_labels: Phrases
+    photo_number_words: Phrases
+    credit_words: Phrases
+    credit_labels: Phrases
+    open_credit_labels: Phrases
+    address_labels: Phrases
+    dateline_labels: Phrases
+    view_counter_labels: Phrases
+    comment_counter_labels: Phrases
+    page_extensions: Phrases
+
+    @field_validator("photo_number_words")
+    @classmethod
+    def _case_folded(cls, value: list[str]) -> list[str]:
+        for word in value:
+            if word != word.casefold():
+                raise ValueError(f"{word!r} is compared with a case-folded line: write it in lower case")
+        return value
+
+
+@functools.cache
+def load_words(path: Path = STRIP_DIR / "boilerplate_words.toml") -> Words:
+    return read_settings(Words, path, "boilerplate word lists")
+
+
 # read once, when the module is imported: an invalid file stops the pipeline before any page is read
 _LIMIT = load_thresholds()
+_WORD = load_words()
 
 # ---------------------------------------------------------------------------------------------
 # Profiles
@@ -228,41 +271,41 @@ _CLOCK_BANNER = re.compile(rf"^{_WEEKDAY}\s*,?\s*ngày\s+\d{{1,2}}\s+tháng\s+\d
 _TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?::\d{2})?(?:\s*(?:phút|'))?(?![\d:])"
                    r"(?:\s*(?P<half>AM|PM|SA|CH)\b)?")
 _DATELINE_NOISE = re.compile(
-    rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản"
-    rf"|published|updated|posted"
-    rf"|lượt xem:?\s*[\d.,]+|lượt đọc:?\s*[\d.,]+|views?:?\s*[\d.,]+)"
+    rf"(?i:{alternation(_WORD.dateline_labels)}"
+    rf"|(?:{alternation(_WORD.view_counter_labels)}):?\s*[\d.,]+)"
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
-    r"|\b\d+\s+(?i:trả lời|bình luận|phản hồi|comments?)\b"  # a comment counter beside the date
+    rf"|\b\d+\s+(?i:{alternation(_WORD.comment_counter_labels)})\b"  # a comment counter beside the date
 )
 _AUTHOR_LINE = re.compile(
-    r"^(?:Tác giả|Bài(?: và|,)? ảnh|Bài|Phóng viên|Nhóm phóng viên|PV|Biên tập|Người viết)\s*:\s*"
+    rf"^(?:{alternation(_WORD.author_labels)})\s*:\s*"
     rf"(?P<author>[{UPPER}][^.;!?:]{{1,60}})$")
 # a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
-_AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
+_AGENCY_LINE = re.compile(rf"^(?:[A-ZĐ]{{2,8}}(?:/[A-ZĐ]{{2,8}})?|{alternation(_WORD.agencies)})$")
 # a photo's credit on its own line under the caption: "Ảnh: CTV", "Ảnh: Nguyễn Văn A/TTXVN"
 # (a site's name may be in it: "Ảnh: Nguyễn Văn A, vnexpress.net.")
-_PHOTO_CREDIT_LINE = re.compile(r"^(?:Ảnh|Hình|Hình ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo)\s*:\s*[^;!?]{1,60}$")
+_PHOTO_CREDIT_LINE = re.compile(rf"^(?:{alternation(_WORD.photo_credit_labels)})\s*:\s*[^;!?]{{1,60}}$")
 _CREDIT_LINE = (
-    re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
+    re.compile(rf"^(?:(?:{alternation(_WORD.credit_words)})|(?:{alternation(_WORD.credit_labels)})\s*:)"
+               rf"\s*(?P<credit>[{UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
-    re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
+    re.compile(rf"^(?:{alternation(_WORD.open_credit_labels)})\s*:\s*(?P<credit>.{{2,80}})$"),
 )
 # a date a clause follows ("Ngày 19/02/2025, Quốc hội đã…", "Từ 01/4/2025: …"): a sentence's, not a byline's
 _DATE_CLAUSE = re.compile(r"\d{4}\s*[,:]\s*[^\W\d]")
 # the article's address on a line of its own, bare or labelled as crawlers save it
 # ("URL nguồn: https://…", "Link bài viết: https://…", "Source: https://…")
-_URL_LINE = re.compile(rf"^(?:(?:{URL_LABEL}|Nguồn|Liên kết)\s*:\s*)?(?P<url>(?:https?://|www\.)\S+)$", re.I)
+_URL_LINE = re.compile(rf"^(?:(?:{URL_LABEL}|{alternation(_WORD.address_labels)})\s*:\s*)?"
+                       r"(?P<url>(?:https?://|www\.)\S+)$", re.I)
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
-_PHOTO_CREDIT = (r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình"
-                 r"|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)")
+_PHOTO_CREDIT = rf"\((?:{alternation(_WORD.bracket_credit_labels)})\s*:[^()]{{1,100}}\)"
 _FUSED_CAPTION = re.compile(rf"^(?P<caption>.{{8,600}}?{_PHOTO_CREDIT})\s+(?P<rest>\S.*)$")
 _CAPTION_ONLY = re.compile(
     rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
-    r"|\((?:Ảnh|Hình|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN), (Hình từ Internet)
-    r"|\s[-–—]\s*(?:Ảnh|Nguồn|Photo)\s*:\s*[^.()]{1,60}"  # - Ảnh: Bộ Công an
-    r"|[.!?…]\s+(?:Ảnh|Nguồn ảnh|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:\s*[^.()]{1,60}"  # … vụ việc. Ảnh: CTV
-    r"|\.\s*(?:AFP|Reuters|AP|EPA|TTXVN|Getty Images|Xinhua)"  # ... 3/12/2015. AFP
-    r")|(?:Ảnh|Hình) minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
+    rf"|\((?:{alternation(_WORD.bracket_credit_words)})\s+[^()]{{1,40}}\)"  # (Ảnh TN), (Hình từ Internet)
+    rf"|\s[-–—]\s*(?:{alternation(_WORD.dash_credit_labels)})\s*:\s*[^.()]{{1,60}}"  # - Ảnh: Bộ Công an
+    rf"|[.!?…]\s+(?:{alternation(_WORD.sentence_credit_labels)})\s*:\s*[^.()]{{1,60}}"  # … vụ việc. Ảnh: CTV
+    rf"|\.\s*(?:{alternation(_WORD.agencies)})"  # ... 3/12/2015. AFP
+    rf")|(?:{alternation(_WORD.illustration_labels)})(?:\s*[-–:].{{0,60}})?)\.?$")
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
 _GENERIC_PREFIX = re.compile(
     r"^(?:[A-Z][A-Za-z]{1,20}(?:\.[A-Za-z]{2,4}){1,2}|\([A-ZĐ][^()]{1,25}\))\s*[-–—]\s*(?=\S)")
@@ -291,7 +334,7 @@ def _key(text: str) -> str:
 _SENTENCE_END = re.compile(r"[.!?…:;][\"”’»)\]]*$")
 
 
-_PHOTO_NUMBER = re.compile(r"(?:ảnh|hình|photo|video|clip)(?: \d+)?")
+_PHOTO_NUMBER = re.compile(rf"(?:{alternation(_WORD.photo_number_words)})(?: \d+)?")
 
 
 def _is_title_image(line: str, title_key: str) -> bool:
@@ -486,6 +529,7 @@ def _is_dateline(text: str) -> bool:
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:«»]\s+")
+_PAGE_EXTENSION = re.compile(rf"\.(?:{alternation(_WORD.page_extensions)})$", re.I)
 
 
 def _fold(text: str) -> str:
@@ -505,7 +549,7 @@ def _slug_words(url: str | None) -> set[str]:
     if not url:
         return set()
     segment = url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-    segment = re.sub(r"\.(?:html?|aspx?|php|vnp|htm|chn|ldo|tpo|epi)$", "", segment, flags=re.I)
+    segment = _PAGE_EXTENSION.sub("", segment)
     words = [w for w in re.split(r"[-_+.]+", segment.lower())
              if w and not (w.isdigit() and len(w) >= _LIMIT.slug_id_min_digits)]
     return set(words) if len(words) >= _LIMIT.slug_min_words else set()

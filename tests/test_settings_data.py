@@ -4,12 +4,14 @@ a value of the wrong type, an unknown key or a missing one is rejected at load, 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from vnclean.tasks import boilerplate
+from vnclean.tasks import boilerplate, repair
 
 DATA = Path(boilerplate.__file__).parent / "data"
 
@@ -17,6 +19,8 @@ DATA = Path(boilerplate.__file__).parent / "data"
 LOADERS: dict[str, Callable[[Path], object]] = {
     "strip/boilerplate.toml": boilerplate.load_thresholds,
     "strip/boilerplate_words.toml": boilerplate.load_words,
+    "repair/repair.toml": repair.load_repair_settings,
+    "repair/text_rules.toml": repair.load_text_rules,
 }
 
 # (data file, key, a bad value, what the error says besides the key's name)
@@ -29,12 +33,23 @@ BAD_VALUES = [
     ("strip/boilerplate_words.toml", "agencies", '"AFP"', "valid list"),
     ("strip/boilerplate_words.toml", "agencies", '["AFP", "Reuters "]', "should match pattern"),
     ("strip/boilerplate_words.toml", "photo_number_words", '["Ảnh"]', "lower case"),
+    ("repair/repair.toml", "flag_threshold", "1.5", "less than or equal to 1"),
+    ("repair/repair.toml", "flag_threshold", '"0.2"', "valid number"),
+    ("repair/repair.toml", "table", "0", "greater than 0"),  # [confidence]
+    ("repair/repair.toml", "per_words", "0", "greater than or equal to 1"),  # [score]
+    ("repair/repair.toml", "non_vietnamese", "-2.0", "greater than or equal to 0"),
+    ("repair/repair.toml", "honorifics", "[]", "at least 1 item"),  # [words]
+    ("repair/text_rules.toml", "pattern", "'(unclosed'", "is not a regex"),
+    ("repair/text_rules.toml", "replacement", "'\\1'", "names a group the pattern lacks"),  # ", ." has no group
+    ("repair/text_rules.toml", "flagged_only", '"no"', "valid boolean"),
 ]
 
 # data file -> a key written on one line, taken out to test a missing key
 ONE_LINE_KEY = {
     "strip/boilerplate.toml": "title_max_words",
     "strip/boilerplate_words.toml": "agencies",
+    "repair/repair.toml": "flag_threshold",
+    "repair/text_rules.toml": "hint",
 }
 
 
@@ -49,7 +64,7 @@ def _copy(tmp_path: Path, name: str, edit: Callable[[str], str]) -> Path:
 
 def _set(key: str, value: str) -> Callable[[str], str]:
     """Replace the value of ``key`` (a line ``key = …`` at the start of a line)."""
-    return lambda text: re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
+    return lambda text: re.sub(rf"(?m)^{key} = .*$", lambda _: f"{key} = {value}", text, count=1)
 
 
 @pytest.mark.parametrize("name", sorted(LOADERS))
@@ -60,13 +75,14 @@ def test_each_file_loads_and_is_read_once(name):
 
 @pytest.mark.parametrize("name", sorted(LOADERS))
 def test_each_value_has_its_reason_above_it(name):
-    """Every key (or run of keys set together, such as a low and a high bound) follows a comment."""
+    """Every key (or run of keys set together, such as a low and a high bound; or a [[rule]] of
+    several keys) follows a comment."""
     lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     assignment = re.compile(r"^[a-z_]+ = ")
     for i, line in enumerate(lines):
         if assignment.match(line):
             j = i - 1
-            while j >= 0 and assignment.match(lines[j]):
+            while j >= 0 and (assignment.match(lines[j]) or lines[j].startswith("[[")):
                 j -= 1
             assert j >= 0 and lines[j].startswith("#"), f"{name}: {line.split(' =')[0]} has no comment with its reason"
 
@@ -96,3 +112,21 @@ def test_the_error_names_the_file(tmp_path):
     path = _copy(tmp_path, "strip/boilerplate.toml", _set("caption_max_words", "0"))
     with pytest.raises(ValueError, match=re.escape(str(path))):
         boilerplate.load_thresholds(path)
+
+
+def test_the_files_ship_with_the_package(tmp_path):
+    """Read as the installed package reads them, from outside the checkout."""
+    code = ("from vnclean.tasks.boilerplate import load_thresholds, load_words; "
+            "from vnclean.tasks.repair import load_repair_settings, load_text_rules; "
+            "print(load_thresholds().title_max_words, load_words().agencies[0], "
+            "load_repair_settings().flag_threshold, load_text_rules().rules[0].kind)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["40", "AFP", "0.2", "punctuation"]
+
+
+def test_the_loaded_values_are_the_ones_the_code_uses():
+    """The module-level copies the stages read are the files' (loaded once, not edited on the way)."""
+    assert boilerplate._LIMIT is boilerplate.load_thresholds()
+    assert boilerplate._WORD is boilerplate.load_words()
+    assert repair._SETTINGS is repair.load_repair_settings()
+    assert [rule.pattern for rule in repair.load_text_rules().rules] == [p.pattern for _, p, _, _, _ in repair._RULES]

@@ -1,5 +1,6 @@
-"""Task runs per second a Prefect API sustains here: the temporary API a `vnclean run` starts, and a
-`prefect server start` on loopback, side by side in one run.
+"""Task runs per second a Prefect API sustains here, side by side in one run: the temporary API a
+`vnclean run` serves from its own process (vnclean/api.py), Prefect's own temporary API (a child
+process, what a flow called without `PREFECT_API_URL` gets), and a `prefect server start` on loopback.
 
 Each measurement is a flow that submits N no-op task runs (default 400), at most `--in-flight` at a
 time (vnclean's own bound on chunks), on the thread runner, and waits for them: what one task run
@@ -45,6 +46,10 @@ def many(n: int, in_flight: int) -> float:
     return time.perf_counter() - start
 
 n, in_flight = int(sys.argv[1]), int(sys.argv[2])
+if sys.argv[3] == "in-process":
+    from vnclean import api
+
+    api.start_temporary_api()
 many(5, in_flight)  # warm up: the API and the client are up
 print(n / many(n, in_flight))
 """
@@ -56,9 +61,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure(env: dict[str, str], runs: int, in_flight: int) -> float:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(runs), str(in_flight)], env=env, capture_output=True,
-                         text=True, timeout=1800)
+def measure(env: dict[str, str], runs: int, in_flight: int, how: str = "") -> float:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(runs), str(in_flight), how or "-"], env=env,
+                         capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-2000:])
     return float(out.stdout.strip().splitlines()[-1])
@@ -74,6 +79,7 @@ def main() -> None:
             "PREFECT_LOGGING_LEVEL": "WARNING", "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
     base.pop("PREFECT_API_URL", None)
+    in_process = measure(base, args.runs, args.in_flight, "in-process")
     temporary = measure(base, args.runs, args.in_flight)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port",
@@ -95,8 +101,9 @@ def main() -> None:
         server.wait(timeout=30)
     print(f"{args.runs} no-op task runs, {args.in_flight} in flight, {os.cpu_count()} cores")
     print(f"{'API':<28}{'task runs/s':>12}{'ratio':>8}")
-    print(f"{'temporary (vnclean run)':<28}{temporary:>12.1f}{1.0:>8.2f}")
-    print(f"{'prefect server start':<28}{dedicated:>12.1f}{dedicated / temporary:>8.2f}")
+    print(f"{'in-process (vnclean run)':<28}{in_process:>12.1f}{1.0:>8.2f}")
+    print(f"{'temporary (Prefect, child)':<28}{temporary:>12.1f}{temporary / in_process:>8.2f}")
+    print(f"{'prefect server start':<28}{dedicated:>12.1f}{dedicated / in_process:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ sizes are what it is for.
     python benchmarks/scale.py --sizes 1000,100000 --model tiny --runner dask
     python benchmarks/scale.py --sizes 2000 --processes 1,2     # threads vs two worker processes
 
-Peak RSS "tree" counts the worker processes and the temporary API server too.
+Peak RSS "tree" counts the worker processes and the temporary API server too; "API RSS" and
+"workers" are those parts' own peaks (each part peaks at its own time, so they need not add up).
 """
 from __future__ import annotations
 
@@ -32,14 +33,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def tree_rss(proc: psutil.Process) -> tuple[int, int]:
-    """RSS of the process and of the process with all its descendants, in bytes."""
+def role(proc: psutil.Process) -> str:
+    """What a descendant of the run is: the temporary Prefect API server, a worker process, or other."""
+    try:
+        cmd = " ".join(proc.cmdline())
+    except psutil.Error:
+        return "other"
+    if "uvicorn" in cmd or "prefect.server" in cmd or "server.api" in cmd:
+        return "api"
+    if "multiprocessing" in cmd or "spawn_main" in cmd or "distributed" in cmd:
+        return "workers"
+    return "other"
+
+
+def tree_rss(proc: psutil.Process) -> dict[str, int]:
+    """RSS in bytes of the run's own process, of its whole tree, and of the tree's parts (the API
+    server, the worker processes summed, anything else)."""
     try:
         own = proc.memory_info().rss
-        total = own + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        found = {"own": own, "tree": own, "api": 0, "workers": 0, "other": 0}
+        for child in proc.children(recursive=True):
+            rss = child.memory_info().rss
+            found["tree"] += rss
+            found[role(child)] += rss
     except psutil.Error:
-        return 0, 0
-    return own, total
+        return {}
+    return found
 
 
 def run_once(inp: Path, out: Path, runner: str, env: dict[str, str], processes: int = 1) -> dict:
@@ -47,12 +66,12 @@ def run_once(inp: Path, out: Path, runner: str, env: dict[str, str], processes: 
            "--runner", runner, "--processes", str(processes)]
     started = time.perf_counter()
     first = None
-    peak_own = peak_tree = 0
+    peak: dict[str, int] = {}
     with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
         proc = psutil.Process(child.pid)
         while child.poll() is None:
-            own, total = tree_rss(proc)
-            peak_own, peak_tree = max(peak_own, own), max(peak_tree, total)
+            for part, rss in tree_rss(proc).items():
+                peak[part] = max(peak.get(part, 0), rss)
             if first is None and any(out.glob("*.json")):
                 first = time.perf_counter() - started
             time.sleep(0.5)
@@ -62,8 +81,12 @@ def run_once(inp: Path, out: Path, runner: str, env: dict[str, str], processes: 
     written = sum(1 for p in out.glob("*.json") if not p.name.startswith("_"))
     report = out / "report.html"
     return {"seconds": seconds, "written": written, "failed": failed, "exit": child.returncode,
-            "peak_own": peak_own, "peak_tree": peak_tree, "first": first,
+            "peak": peak, "first": first,
             "report": report.stat().st_size if report.exists() else 0, "tail": tail}
+
+
+def mb(peak: dict[str, int], part: str) -> str:
+    return f"{peak.get(part, 0) / 2**20:.0f}MB"
 
 
 def main() -> None:
@@ -87,8 +110,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "vnclean.cli", "model", "install", str(package)], env=env,
                        check=True, stdout=subprocess.DEVNULL)
     print(f"runner {args.runner}, model {args.model}, {os.cpu_count()} cores; work folder {work}")
-    print(f"{'processes':>10}{'documents':>10}{'seconds':>9}{'docs/s':>8}{'vs first':>9}{'peak RSS':>10}{'tree RSS':>10}"
-          f"{'first out':>10}{'failed':>8}{'report':>10}{'exit':>6}")
+    print(f"{'processes':>10}{'documents':>10}{'seconds':>9}{'docs/s':>8}{'vs first':>9}{'peak RSS':>10}"
+          f"{'tree RSS':>10}{'API RSS':>9}{'workers':>9}{'first out':>10}{'failed':>8}{'report':>10}{'exit':>6}")
     base = None
     for n in sizes:
         inp = work / f"in-{n}"
@@ -101,7 +124,9 @@ def main() -> None:
             base = base or rate
             first = f"{r['first']:.0f} s" if r["first"] is not None else "-"
             print(f"{processes:>10}{n:>10,}{r['seconds']:>9.0f}{rate:>8.1f}{rate / base:>9.2f}"
-                  f"{r['peak_own'] / 2**20:>8.0f}MB{r['peak_tree'] / 2**20:>8.0f}MB{first:>10}{r['failed']:>8}"
+                  f"{mb(r['peak'], 'own'):>10}{mb(r['peak'], 'tree'):>10}"
+                  f"{mb(r['peak'], 'api'):>9}{mb(r['peak'], 'workers'):>9}"
+                  f"{first:>10}{r['failed']:>8}"
                   f"{r['report'] / 2**20:>8.1f}MB{r['exit']:>6}", flush=True)
             if r["exit"] not in (0, 1):
                 print(r["tail"])

@@ -37,7 +37,9 @@ from vnclean import progress
 from vnclean.flows.chunk import MANIFEST_FILE, MEMORY_FILE, _Lines, _worker_init, _worker_pid, run_chunk
 from vnclean.flows.outcome import final_state
 from vnclean.flows.run import (
+    AUTO_PROCESSES_FROM,
     IN_FLIGHT,
+    MAX_AUTO_PROCESSES,
     MAX_CHUNK,
     Review,
     RunPlan,
@@ -47,6 +49,7 @@ from vnclean.flows.run import (
     inputs,
     learn_sample,
     plan_run,
+    processes_for,
     record_run,
 )
 from vnclean.tasks.argos import find_model
@@ -60,8 +63,8 @@ from vnclean.tasks.templates import TEMPLATES_FILE
 from vnclean.tasks.translate import MISSING_MODEL
 from vnclean.tasks.write import OutputUnwritable, checkpoint_sqlite, output_lock, unwritable
 
-__all__ = ["IN_FLIGHT", "MAX_CHUNK", "Row", "RunSummary", "chunk_size_for", "process_scrapes", "summarise",
-           "summary_markdown", "with_runner"]
+__all__ = ["AUTO_PROCESSES_FROM", "IN_FLIGHT", "MAX_AUTO_PROCESSES", "MAX_CHUNK", "Row", "RunSummary",
+           "chunk_size_for", "process_scrapes", "processes_for", "summarise", "summary_markdown", "with_runner"]
 
 @dataclass
 class Stopped:
@@ -210,7 +213,8 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     given ``paths``) into ``output_dir``. A document whose stored English this run cannot make again
     keeps it and waits for the model, unless ``allow_downgrade``. A full or read-only output folder
     stops the run: the summary's ``stopped`` says so, and nothing partial is left. ``processes``
-    > 1 runs the chunks in that many worker processes (each with its own model replica).
+    > 1 runs the chunks in that many worker processes (each with its own model replica); 0 chooses
+    by the number of documents to do (:func:`processes_for`).
     ``model`` is the vi→en package to translate with (CODE-VERSION, as `vnclean model list` shows
     it; default: ``VNCLEAN_MODEL``, else the newest installed). Documents done by another package
     only are translated again with their Vietnamese kept.
@@ -231,10 +235,11 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
                 plan = plan_run(inputs(Path(input_dir), paths), out, model_id, force, manifest)
                 _skip(plan)
                 collector = RunCollector(out)
-                with _checkpointed(out / MEMORY_FILE), _processes(processes if plan.todo else 1):
+                workers = _workers(plan, processes)
+                with _checkpointed(out / MEMORY_FILE), _processes(workers):
                     _learn_templates(plan, out, max_bytes)
                     _run_chunks(plan, out, chunk_size, max_bytes, allow_downgrade, collector,
-                                in_flight=max(IN_FLIGHT, processes), model=model_id)
+                                in_flight=max(IN_FLIGHT, workers), model=model_id)
                 review = close_run(summary, plan, collector, manifest, out, max_bytes, started)
             record_run(out, summary)
     except Exception as err:  # noqa: BLE001 - only a full or read-only output folder is handled here
@@ -267,6 +272,14 @@ def _checkpointed(memory: Path):
         yield
     finally:
         checkpoint_sqlite(memory)
+
+
+def _workers(plan: RunPlan, processes: int) -> int:
+    """Worker processes for the chunks (:func:`vnclean.flows.run.processes_for`; 1: threads of the run)."""
+    workers = processes_for(len(plan.todo), processes)
+    if workers > 1:
+        get_run_logger().info("%d documents to do: chunks run in %d worker processes", len(plan.todo), workers)
+    return workers
 
 
 def _skip(plan: RunPlan) -> None:

@@ -7,8 +7,9 @@ the manifest's decisions: new, changed, retried, outdated, damaged, forced, skip
 id moved (a new input took the id it was written under) is written again under its new one; an
 input whose only change is the translation model is translated again with its stored Vietnamese
 kept (``retranslate``). The limits that shape a run's chunks are here too: how many documents a
-chunk holds (:func:`chunk_size_for`), how many chunks are in flight (``IN_FLIGHT``), which pages
-the site templates are learned from (:func:`learn_sample`).
+chunk holds (:func:`chunk_size_for`), how many chunks are in flight (``IN_FLIGHT``), how many worker
+processes run them (:func:`processes_for`), which pages the site templates are learned from
+(:func:`learn_sample`).
 
 **Record** (:func:`close_run`, :func:`record_run`): once the chunks are done, the run summary from
 the chunks' part files (``_documents.jsonl``), ``report.html``, then ``_run.json`` and one line in
@@ -44,6 +45,10 @@ LEARN_SAMPLE = 2_000  # pages read to learn the site templates before a run's ch
 # Chunks in flight at once: the cores (two at least, so that one chunk's reading overlaps
 # another's translating). The runner's threads or workers never hold more.
 IN_FLIGHT = max(2, os.cpu_count() or 1)
+# processes=0 (`vnclean run`'s default): worker processes for a run with this many documents to
+# do or more (a worker starts in ~1 s; below this, threads of the run end sooner) ...
+AUTO_PROCESSES_FROM = 1_000
+MAX_AUTO_PROCESSES = 4  # ... one per core, at most this many (each holds its own model replica)
 
 
 def version_key(model_id: str | None) -> str:
@@ -133,6 +138,23 @@ def chunk_size_for(documents: int, chunk_size: int | None = None) -> int:
     if documents <= SMALL_BATCH:
         return 1
     return min(MAX_CHUNK, max(DEFAULT_CHUNK, math.ceil(documents / (IN_FLIGHT * CHUNKS_PER_SLOT))))
+
+
+def processes_for(documents: int, processes: int) -> int:
+    """Worker processes for a run with ``documents`` to do: ``processes`` when given (1: threads of
+    the run); for 0, one per core (at most ``MAX_AUTO_PROCESSES``) from ``AUTO_PROCESSES_FROM``
+    documents on, else 1. The stages hold the interpreter's lock, so threads share one core: on
+    2 idle cores, 10,000 documents went at ~44 documents/s with threads and ~100 with two
+    processes; on a machine busy with other work, processes gain less, or lose a little (README).
+
+    >>> processes_for(5, 0), processes_for(100_000, 3), processes_for(0, 2)
+    (1, 3, 1)
+    """
+    if documents == 0:
+        return 1
+    if processes > 0:
+        return processes
+    return max(1, min(MAX_AUTO_PROCESSES, os.cpu_count() or 1)) if documents >= AUTO_PROCESSES_FROM else 1
 
 
 def learn_sample(paths: list[str], size: int | None = None) -> list[str]:

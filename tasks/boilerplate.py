@@ -4,7 +4,8 @@ Every non-blank raw line ends up in exactly one place: the title, a paragraph (p
 with its neighbours), the summary, a caption, or ``removed`` with a reason (metadata lines are
 both moved to their field and listed in ``removed``, so the review shows where they went).
 
-The rules are data: ``data/sites/*.toml`` (see its README). The generic layer needs no profile:
+The rules are data: ``data/sites/*.toml`` (see its README); the generic layer's word counts and
+other limits are in ``data/strip/boilerplate.toml``, each with its reason. The generic layer needs no profile:
 separators, image files, datelines and bylines, credit lines, block headings ("Tin liên quan"),
 an end-of-article boundary (end marker, credit, share prompt, block heading) after which lines
 are site furniture, repeated lines, captions by position and by photo credit, and the joining of
@@ -18,17 +19,122 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from vnclean.tasks.blocks import Page, Unit, detect_shape, read_page
-from vnclean.tasks.classify import Settings, classify, load_settings, unit_key
+from vnclean.tasks.classify import Settings, alternation, classify, load_settings, read_settings, unit_key
 from vnclean.tasks.models import Removed
 from vnclean.tasks.segment import UPPER, URL_LABEL
 from vnclean.tasks.templates import site_of
 
 SITES_DIR = Path(__file__).parent / "data" / "sites"
+STRIP_DIR = Path(__file__).parent / "data" / "strip"
+
+# ---------------------------------------------------------------------------------------------
+# Thresholds: data/strip/boilerplate.toml, each with its reason there
+
+
+class Thresholds(BaseModel):
+    """The generic layer's word counts and other limits (see the comments in boilerplate.toml for
+    each one's reason)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    chars_per_word: int = Field(ge=1)
+    detect_strong_weight: int = Field(ge=1)
+    date_min_year: int = Field(ge=1)
+    date_max_year: int = Field(ge=1)
+    dateline_max_words: int = Field(ge=1)
+    byline_rest_max_words: int = Field(ge=0)
+    credit_max_words: int = Field(ge=1)
+    title_min_letter_words: int = Field(ge=1)
+    title_max_words: int = Field(ge=1)
+    title_dateline_max_words: int = Field(ge=1)
+    stated_title_min_words: int = Field(ge=1)
+    title_search_lines: int = Field(ge=1)
+    title_window_below: int = Field(ge=1)
+    slug_min_words: int = Field(ge=1)
+    slug_id_min_digits: int = Field(ge=1)
+    slug_overlap: float = Field(gt=0, le=1)
+    dateline_title_reach: int = Field(ge=1)
+    headline_min_words: int = Field(ge=1)
+    repeated_title_min_words: int = Field(ge=1)
+    article_text_chars: int = Field(ge=1)
+    stated_title_text_reach: int = Field(ge=1)
+    dateline_anchor_max_words: int = Field(ge=1)
+    dateline_anchor_rest_max_words: int = Field(ge=0)
+    dateline_anchor_title_reach: int = Field(ge=1)
+    dateline_anchor_title_min_words: int = Field(ge=1)
+    dateline_anchor_text_reach: int = Field(ge=1)
+    image_caption_min_words: int = Field(ge=1)
+    image_next_lines: int = Field(ge=1)
+    caption_max_words: int = Field(ge=1)
+    short_caption_max_words: int = Field(ge=1)
+    agency_caption_max_words: int = Field(ge=1)
+    credit_caption_max_words: int = Field(ge=1)
+    glued_caption_min_words: int = Field(ge=1)
+    glued_caption_max_words: int = Field(ge=1)
+    glued_caption_next_min_words: int = Field(ge=1)
+    blank_separated_min_gaps: int = Field(ge=1)
+    site_header_max_words: int = Field(ge=1)
+    section_label_max_words: int = Field(ge=1)
+    short_line_max_words: int = Field(ge=1)
+    block_heading_max_words: int = Field(ge=1)
+    summary_repeat_reach: int = Field(ge=1)
+    url_hint_lines: int = Field(ge=1)
+
+
+@functools.cache
+def load_thresholds(path: Path = STRIP_DIR / "boilerplate.toml") -> Thresholds:
+    return read_settings(Thresholds, path, "boilerplate thresholds")
+
+
+# A phrase of a word list: not empty, no space at either end (it is matched as written)
+Phrase = Annotated[str, StringConstraints(pattern=r"^\S(?:.*\S)?$")]
+Phrases = Annotated[list[Phrase], Field(min_length=1)]  # an empty list would match nothing, or everything
+
+
+class Words(BaseModel):
+    """The generic layer's word lists: labels of bylines, credits, photo credits, datelines and
+    addresses, agencies (see the comments in boilerplate_words.toml for each one's reason)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    author_labels: Phrases
+    agencies: Phrases
+    photo_credit_labels: Phrases
+    bracket_credit_labels: Phrases
+    bracket_credit_words: Phrases
+    dash_credit_labels: Phrases
+    sentence_credit_labels: Phrases
+    illustration_labels: Phrases
+    photo_number_words: Phrases
+    credit_words: Phrases
+    credit_labels: Phrases
+    open_credit_labels: Phrases
+    address_labels: Phrases
+    dateline_labels: Phrases
+    view_counter_labels: Phrases
+    comment_counter_labels: Phrases
+    page_extensions: Phrases
+
+    @field_validator("photo_number_words")
+    @classmethod
+    def _case_folded(cls, value: list[str]) -> list[str]:
+        for word in value:
+            if word != word.casefold():
+                raise ValueError(f"{word!r} is compared with a case-folded line: write it in lower case")
+        return value
+
+
+@functools.cache
+def load_words(path: Path = STRIP_DIR / "boilerplate_words.toml") -> Words:
+    return read_settings(Words, path, "boilerplate word lists")
+
+
+# read once, when the module is imported: an invalid file stops the pipeline before any page is read
+_LIMIT = load_thresholds()
+_WORD = load_words()
 
 # ---------------------------------------------------------------------------------------------
 # Profiles
@@ -103,7 +209,8 @@ class Profiles:
     def detect(self, text: str) -> str | None:
         best, best_score = None, 0
         for name, strong, weak in self._detectors:
-            score = 3 * sum(1 for p in strong if p.search(text)) + sum(1 for p in weak if p.search(text))
+            score = (_LIMIT.detect_strong_weight * sum(1 for p in strong if p.search(text))
+                     + sum(1 for p in weak if p.search(text)))
             if score > best_score:
                 best, best_score = name, score
         return best
@@ -164,41 +271,41 @@ _CLOCK_BANNER = re.compile(rf"^{_WEEKDAY}\s*,?\s*ngày\s+\d{{1,2}}\s+tháng\s+\d
 _TIME = re.compile(r"(?<![\d:])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?::\d{2})?(?:\s*(?:phút|'))?(?![\d:])"
                    r"(?:\s*(?P<half>AM|PM|SA|CH)\b)?")
 _DATELINE_NOISE = re.compile(
-    rf"(?i:cập nhật(?: lúc| ngày)?|đăng(?: lúc| ngày)?|ngày đăng|ngày phát hành|phát hành|xuất bản"
-    rf"|published|updated|posted"
-    rf"|lượt xem:?\s*[\d.,]+|lượt đọc:?\s*[\d.,]+|views?:?\s*[\d.,]+)"
+    rf"(?i:{alternation(_WORD.dateline_labels)}"
+    rf"|(?:{alternation(_WORD.view_counter_labels)}):?\s*[\d.,]+)"
     rf"|\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?|{_WEEKDAY}|\b(?:AM|PM|SA|CH)\b|ngày|lúc|[,|\-–—()]"
-    r"|\b\d+\s+(?i:trả lời|bình luận|phản hồi|comments?)\b"  # a comment counter beside the date
+    rf"|\b\d+\s+(?i:{alternation(_WORD.comment_counter_labels)})\b"  # a comment counter beside the date
 )
 _AUTHOR_LINE = re.compile(
-    r"^(?:Tác giả|Bài(?: và|,)? ảnh|Bài|Phóng viên|Nhóm phóng viên|PV|Biên tập|Người viết)\s*:\s*"
+    rf"^(?:{alternation(_WORD.author_labels)})\s*:\s*"
     rf"(?P<author>[{UPPER}][^.;!?:]{{1,60}})$")
 # a lone news-agency or photo-agency credit line: "BBC", "AFP", "TTXVN", "Reuters"
-_AGENCY_LINE = re.compile(r"^(?:[A-ZĐ]{2,8}(?:/[A-ZĐ]{2,8})?|Reuters|Getty Images|Xinhua)$")
+_AGENCY_LINE = re.compile(rf"^(?:[A-ZĐ]{{2,8}}(?:/[A-ZĐ]{{2,8}})?|{alternation(_WORD.agencies)})$")
 # a photo's credit on its own line under the caption: "Ảnh: CTV", "Ảnh: Nguyễn Văn A/TTXVN"
 # (a site's name may be in it: "Ảnh: Nguyễn Văn A, vnexpress.net.")
-_PHOTO_CREDIT_LINE = re.compile(r"^(?:Ảnh|Hình|Hình ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo)\s*:\s*[^;!?]{1,60}$")
+_PHOTO_CREDIT_LINE = re.compile(rf"^(?:{alternation(_WORD.photo_credit_labels)})\s*:\s*[^;!?]{{1,60}}$")
 _CREDIT_LINE = (
-    re.compile(rf"^(?:Theo|Nguồn(?: tin)?\s*:)\s*(?P<credit>[{UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
+    re.compile(rf"^(?:(?:{alternation(_WORD.credit_words)})|(?:{alternation(_WORD.credit_labels)})\s*:)"
+               rf"\s*(?P<credit>[{UPPER}][^.;!?:]{{1,60}}?)\s*\.?$"),
     re.compile(r"^\((?P<credit>[A-ZĐ][A-Za-zĐđ0-9 .+/&-]{1,30})\)\.?$"),
-    re.compile(r"^Nguồn\s*:\s*(?P<credit>.{2,80})$"),
+    re.compile(rf"^(?:{alternation(_WORD.open_credit_labels)})\s*:\s*(?P<credit>.{{2,80}})$"),
 )
 # a date a clause follows ("Ngày 19/02/2025, Quốc hội đã…", "Từ 01/4/2025: …"): a sentence's, not a byline's
 _DATE_CLAUSE = re.compile(r"\d{4}\s*[,:]\s*[^\W\d]")
 # the article's address on a line of its own, bare or labelled as crawlers save it
 # ("URL nguồn: https://…", "Link bài viết: https://…", "Source: https://…")
-_URL_LINE = re.compile(rf"^(?:(?:{URL_LABEL}|Nguồn|Liên kết)\s*:\s*)?(?P<url>(?:https?://|www\.)\S+)$", re.I)
+_URL_LINE = re.compile(rf"^(?:(?:{URL_LABEL}|{alternation(_WORD.address_labels)})\s*:\s*)?"
+                       r"(?P<url>(?:https?://|www\.)\S+)$", re.I)
 _END_MARKER = re.compile(r"\s*(\.?)\s*/\.\s*$")
-_PHOTO_CREDIT = (r"\((?:Ảnh|Hình|Nguồn|Ảnh minh họa|Ảnh minh hoạ|Hình minh họa|Hình minh hoạ|Ảnh chụp màn hình"
-                 r"|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:[^()]{1,100}\)")
+_PHOTO_CREDIT = rf"\((?:{alternation(_WORD.bracket_credit_labels)})\s*:[^()]{{1,100}}\)"
 _FUSED_CAPTION = re.compile(rf"^(?P<caption>.{{8,600}}?{_PHOTO_CREDIT})\s+(?P<rest>\S.*)$")
 _CAPTION_ONLY = re.compile(
     rf"^(?:.{{3,600}}(?:{_PHOTO_CREDIT}"
-    r"|\((?:Ảnh|Hình|Nguồn|Photo)\s+[^()]{1,40}\)"  # (Ảnh TN), (Hình từ Internet)
-    r"|\s[-–—]\s*(?:Ảnh|Nguồn|Photo)\s*:\s*[^.()]{1,60}"  # - Ảnh: Bộ Công an
-    r"|[.!?…]\s+(?:Ảnh|Nguồn ảnh|Photo|Đồ họa|Đồ hoạ|Video|Clip)\s*:\s*[^.()]{1,60}"  # … vụ việc. Ảnh: CTV
-    r"|\.\s*(?:AFP|Reuters|AP|EPA|TTXVN|Getty Images|Xinhua)"  # ... 3/12/2015. AFP
-    r")|(?:Ảnh|Hình) minh (?:họa|hoạ)(?:\s*[-–:].{0,60})?)\.?$")
+    rf"|\((?:{alternation(_WORD.bracket_credit_words)})\s+[^()]{{1,40}}\)"  # (Ảnh TN), (Hình từ Internet)
+    rf"|\s[-–—]\s*(?:{alternation(_WORD.dash_credit_labels)})\s*:\s*[^.()]{{1,60}}"  # - Ảnh: Bộ Công an
+    rf"|[.!?…]\s+(?:{alternation(_WORD.sentence_credit_labels)})\s*:\s*[^.()]{{1,60}}"  # … vụ việc. Ảnh: CTV
+    rf"|\.\s*(?:{alternation(_WORD.agencies)})"  # ... 3/12/2015. AFP
+    rf")|(?:{alternation(_WORD.illustration_labels)})(?:\s*[-–:].{{0,60}})?)\.?$")
 # "VOV.VN - ", "(Chinhphu.vn) - ": a publisher prefix in front of the lead.
 _GENERIC_PREFIX = re.compile(
     r"^(?:[A-Z][A-Za-z]{1,20}(?:\.[A-Za-z]{2,4}){1,2}|\([A-ZĐ][^()]{1,25}\))\s*[-–—]\s*(?=\S)")
@@ -214,7 +321,7 @@ def _words(text: str) -> int:
 
 def _few_words(text: str, limit: int) -> bool:
     """``_words(text) <= limit``, without splitting a line far too long to qualify."""
-    return len(text) <= limit * 30 and len(text.split()) <= limit
+    return len(text) <= limit * _LIMIT.chars_per_word and len(text.split()) <= limit
 
 
 def _key(text: str) -> str:
@@ -227,7 +334,7 @@ def _key(text: str) -> str:
 _SENTENCE_END = re.compile(r"[.!?…:;][\"”’»)\]]*$")
 
 
-_PHOTO_NUMBER = re.compile(r"(?:ảnh|hình|photo|video|clip)(?: \d+)?")
+_PHOTO_NUMBER = re.compile(rf"(?:{alternation(_WORD.photo_number_words)})(?: \d+)?")
 
 
 def _is_title_image(line: str, title_key: str) -> bool:
@@ -281,7 +388,8 @@ def find_datetime(line: str) -> tuple[str | None, str]:
                 day, month = month, day
         elif match := _DATE_JS.search(rest):
             day, month, year = int(match[2]), _MONTHS.index(match[1].lower()) + 1, int(match[3])
-    if match is None or not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
+    if match is None or not (1 <= month <= 12 and 1 <= day <= 31
+                             and _LIMIT.date_min_year <= year <= _LIMIT.date_max_year):
         return None, line
     rest = rest[: match.start()] + " " + rest[match.end():]
     if hour is None:
@@ -305,7 +413,7 @@ def credit_of(line: str) -> str | None:
     >>> credit_of("Theo TTXVN"), credit_of("(TTXVN)"), credit_of("Theo dòng thời sự")
     ('TTXVN', 'TTXVN', None)
     """
-    if not _few_words(line, 10):
+    if not _few_words(line, _LIMIT.credit_max_words):
         return None
     for pattern in _CREDIT_LINE:
         match = pattern.match(line)
@@ -376,7 +484,7 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
         b.url = b.url or url["url"]
         b.remove(number, text, "url")
         return True
-    if _few_words(text, 14):
+    if _few_words(text, _LIMIT.dateline_max_words):
         iso, rest = find_datetime(text)
         if iso is not None:
             rest_words = _words(rest)
@@ -384,7 +492,7 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
                 b.published = b.published or iso
                 b.remove(number, text, "dateline")
                 return True
-            if (rest_words <= 10 and rest[:1].isupper() and not _dateline_ends_sentence(text)
+            if (rest_words <= _LIMIT.byline_rest_max_words and rest[:1].isupper() and not _dateline_ends_sentence(text)
                     and not _DATE_CLAUSE.search(text)):
                 b.published = b.published or iso
                 b.credit = b.credit or rest
@@ -407,18 +515,21 @@ def _metadata_line(b: _Builder, number: int, text: str) -> bool:
 def _looks_like_title(text: str) -> bool:
     """(A "# …" line left in page text is a hashtag: a "# <title>" on top became the page's h1.)"""
     letters = len(re.findall(r"[^\W\d_]{2,}", text))
-    return (not text.startswith("#") and letters >= 3 and _words(text) <= 40
+    return (not text.startswith("#") and letters >= _LIMIT.title_min_letter_words
+            and _words(text) <= _LIMIT.title_max_words
             and not text.rstrip().endswith((".", ";", ",", ":", "/.")))
 
 
 def _is_dateline(text: str) -> bool:
-    if not _few_words(text, 16):
+    if not _few_words(text, _LIMIT.title_dateline_max_words):
         return False
     iso, rest = find_datetime(text)
-    return iso is not None and (_words(rest) <= 10 and not _dateline_ends_sentence(text) or _words(rest) == 0)
+    return iso is not None and (_words(rest) <= _LIMIT.byline_rest_max_words and not _dateline_ends_sentence(text)
+                                or _words(rest) == 0)
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:«»]\s+")
+_PAGE_EXTENSION = re.compile(rf"\.(?:{alternation(_WORD.page_extensions)})$", re.I)
 
 
 def _fold(text: str) -> str:
@@ -438,9 +549,10 @@ def _slug_words(url: str | None) -> set[str]:
     if not url:
         return set()
     segment = url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-    segment = re.sub(r"\.(?:html?|aspx?|php|vnp|htm|chn|ldo|tpo|epi)$", "", segment, flags=re.I)
-    words = [w for w in re.split(r"[-_+.]+", segment.lower()) if w and not (w.isdigit() and len(w) >= 5)]
-    return set(words) if len(words) >= 3 else set()
+    segment = _PAGE_EXTENSION.sub("", segment)
+    words = [w for w in re.split(r"[-_+.]+", segment.lower())
+             if w and not (w.isdigit() and len(w) >= _LIMIT.slug_id_min_digits)]
+    return set(words) if len(words) >= _LIMIT.slug_min_words else set()
 
 
 def _stated_titles(meta: dict[str, str]) -> list[tuple[str, str]]:
@@ -457,7 +569,7 @@ def _stated_titles(meta: dict[str, str]) -> list[tuple[str, str]]:
         parts = _TITLE_SEPARATORS.split(value)
         if len(parts) > 1:
             longest = max(parts, key=len)
-            if _words(longest) >= 3:
+            if _words(longest) >= _LIMIT.stated_title_min_words:
                 out.append((longest, source))
     return out
 
@@ -489,7 +601,7 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
             continue
         line = lines[i].strip()
         seen += 1
-        if seen > TITLE_SEARCH_LINES:
+        if seen > _LIMIT.title_search_lines:
             break
         key = _key(line)
         keys[key] = keys.get(key, 0) + 1
@@ -512,22 +624,23 @@ def _choose_title(lines: list[str], rules: CompiledRules, meta: dict[str, str] |
             overlap = len(words & slug) / max(1, len(slug | words))
             # a line close to the slug that the page prints twice (its <title> and <h1>) before
             # one closer to it printed once (the sapo, which often repeats the slug's words)
-            twice = overlap >= _SLUG_OVERLAP and keys[_key(lines[i].strip())] > 1
+            twice = overlap >= _LIMIT.slug_overlap and keys[_key(lines[i].strip())] > 1
             scored.append((twice, overlap, -seen_at, i))
         _, overlap, _, best = max(scored)
-        if overlap >= _SLUG_OVERLAP:
+        if overlap >= _LIMIT.slug_overlap:
             return best, "url-slug"
     for date in dates:
-        before = [c for c in candidates if date - 2 <= c[0] < date]
-        after = [c for c in candidates if date < c[0] <= date + 2]
+        before = [c for c in candidates if date - _LIMIT.dateline_title_reach <= c[0] < date]
+        after = [c for c in candidates if date < c[0] <= date + _LIMIT.dateline_title_reach]
         # above the date as a rule; below it when what is above is a section's name ("Văn hóa -
         # Giải trí") and a headline follows the date
-        if before and (not after or _words(lines[before[-1][1]]) >= _HEADLINE_WORDS
-                       or _words(lines[after[0][1]]) < _HEADLINE_WORDS):
+        if before and (not after or _words(lines[before[-1][1]]) >= _LIMIT.headline_min_words
+                       or _words(lines[after[0][1]]) < _LIMIT.headline_min_words):
             return before[-1][1], "dateline"
         if after:
             return after[0][1], "dateline"
-    repeated = [c for c in candidates if keys[_key(lines[c[1]].strip())] > 1 and _words(lines[c[1]]) >= 4]
+    repeated = [c for c in candidates
+                if keys[_key(lines[c[1]].strip())] > 1 and _words(lines[c[1]]) >= _LIMIT.repeated_title_min_words]
     if repeated:
         return repeated[0][1], "repeated"
     # a title precedes the article's text: a title-like line after it is a caption or subheading
@@ -551,8 +664,8 @@ def _stated_title_unit(page: Page) -> int | None:
             # after menus and widgets that read like prose): the last print the article's text follows
             present = [k for k, u in enumerate(page.units) if u.text]
             followed = [k for k in prints
-                        if any(len(page.units[j].text) >= _ARTICLE_TEXT_CHARS for j in present
-                               if k < j <= k + 8)]
+                        if any(len(page.units[j].text) >= _LIMIT.article_text_chars for j in present
+                               if k < j <= k + _LIMIT.stated_title_text_reach)]
             return followed[-1] if followed else prints[0]
         if prints:
             return prints[0]
@@ -567,16 +680,19 @@ def _dateline_title_unit(page: Page) -> int | None:
     present = [k for k, u in enumerate(units) if u.text]
     for n, k in enumerate(present):
         text = units[k].text
-        if n == 0 or not _few_words(text, 12) or not (text[:1].isupper() or text[:1].isdigit()):
+        if n == 0 or not _few_words(text, _LIMIT.dateline_anchor_max_words) or not (
+                text[:1].isupper() or text[:1].isdigit()):
             continue  # a dateline starts with its date, weekday or byline, not inside a sentence
         iso, rest = find_datetime(text)
-        if iso is None or _words(rest) > 3:  # a date and at most a name or "GMT+7": not a sentence's date
+        # a date and at most a name or "GMT+7": not a sentence's date
+        if iso is None or _words(rest) > _LIMIT.dateline_anchor_rest_max_words:
             continue
-        above = [j for j in present[max(0, n - 3):n] if _looks_like_title(units[j].text) and _words(units[j].text) >= 4
+        above = [j for j in present[max(0, n - _LIMIT.dateline_anchor_title_reach):n]
+                 if _looks_like_title(units[j].text) and _words(units[j].text) >= _LIMIT.dateline_anchor_title_min_words
                  and not _is_dateline(units[j].text)]
-        below = present[n + 1:n + 7]
+        below = present[n + 1:n + 1 + _LIMIT.dateline_anchor_text_reach]
         # the text follows: a paragraph of article length just below (not a widget's line)
-        if above and any(len(units[j].text) >= _ARTICLE_TEXT_CHARS for j in below):
+        if above and any(len(units[j].text) >= _LIMIT.article_text_chars for j in below):
             return above[-1]
     return None
 
@@ -602,20 +718,6 @@ def _view(page: Page) -> _View:
             lines.append("")
             unit_of.append(None)
     return _View(lines, unit_of)
-
-
-_IMAGE_CAPTION_WORDS = 5
-# a line under an image whose alt text was a caption: its printed caption when this short and not a sentence
-_SHORT_CAPTION_WORDS = 25
-# non-blank lines of the article's lead window searched for its title: the whole window (12 lines
-# above the text, 8 into it), which menus can fill to just above the title
-TITLE_SEARCH_LINES = 20
-# a line shares at least this share of its words with the URL's slug (of both's words): the title
-_SLUG_OVERLAP = 0.5
-# a headline has at least this many words; a section's name ("Văn hóa - Giải trí", "Sao Việt") fewer
-_HEADLINE_WORDS = 6
-# a paragraph this long just below a dateline is the article's text beginning (not a widget's line)
-_ARTICLE_TEXT_CHARS = 100
 
 
 # noqa below: the assembler's one pass over the lines; splitting it further is issue 14's seams work
@@ -679,10 +781,11 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     first_good = 0
     if classified.start is not None:
         first_good = next(i for i, k in enumerate(view.unit_of) if k == classified.start)
-        window = range(max(0, first_good - settings.lead_window), first_good + 8)
+        window = range(max(0, first_good - settings.lead_window), first_good + _LIMIT.title_window_below)
     else:
         window = None
-    url_hint = page.meta.get("url") or next((m["url"] for ln in lines[:40] if (m := _URL_LINE.match(ln))), None)
+    url_hint = page.meta.get("url") or next((m["url"] for ln in lines[:_LIMIT.url_hint_lines]
+                                             if (m := _URL_LINE.match(ln))), None)
     title_index, title_source = _choose_title(lines, rules, page.meta, window, frozenset(blocked), url_hint,
                                               first_good if classified.start is not None else None)
     body_started = False
@@ -717,8 +820,9 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             caption_pending = reason == "image-file"
             continue
         if u is not None and u.kind == "image" and index != title_index:
-            nxt = next((lines[j] for j in range(index + 1, min(n_lines, index + 4)) if lines[j].strip()), "")
-            if (index not in outside and _words(line) >= _IMAGE_CAPTION_WORDS and _key(line) != _key(nxt)
+            nxt = next((lines[j] for j in range(index + 1, min(n_lines, index + 1 + _LIMIT.image_next_lines))
+                        if lines[j].strip()), "")
+            if (index not in outside and _words(line) >= _LIMIT.image_caption_min_words and _key(line) != _key(nxt)
                     and _key(line) != title_key and "links" != furniture.get(index)):
                 captions.append(Block(line, [number]))
                 # its alt text is a caption; a short line under it that is not a sentence is the
@@ -728,11 +832,11 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
                 b.remove(number, line, "image")
                 caption_pending = index not in outside
             continue
-        if caption_pending and _few_words(line, 60) and index not in outside:
+        if caption_pending and _few_words(line, _LIMIT.caption_max_words) and index not in outside:
             captions.append(Block(line, [number]))
             caption_pending = False
             continue
-        if short_caption_pending and _few_words(line, _SHORT_CAPTION_WORDS) and not _ends_sentence(line) \
+        if short_caption_pending and _few_words(line, _LIMIT.short_caption_max_words) and not _ends_sentence(line) \
                 and index not in outside and index not in furniture:
             captions.append(Block(line, [number]))
             short_caption_pending = False
@@ -753,7 +857,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             captions.append(Block(line, [number]))
             continue
         block = rules.block.reason(line)
-        if block and _few_words(line, 8):
+        if block and _few_words(line, _LIMIT.block_heading_max_words):
             if index >= main_start and (body_started or (title is not None and block != "comments")):
                 tail_reason = block
                 b.remove(number, line, block)
@@ -772,14 +876,15 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             else:
                 b.remove(number, line, tail_reason)
             continue
-        if index not in outside and _few_words(line, 60) and _CAPTION_ONLY.match(line):
+        if index not in outside and _few_words(line, _LIMIT.caption_max_words) and _CAPTION_ONLY.match(line):
             captions.append(Block(line, [number]))
             continue
-        if (title is not None and glued and _few_words(line, 25) and not _ends_sentence(line)
+        if (title is not None and glued and _few_words(line, _LIMIT.agency_caption_max_words)
+                and not _ends_sentence(line)
                 and _AGENCY_LINE.match(lines[index + 1].strip()) and index not in outside):
             captions.append(Block(line, [number]))  # a caption over its photo agency's credit ("BBC")
             continue
-        if (title is not None and glued and _few_words(line, 40) and index not in outside
+        if (title is not None and glued and _few_words(line, _LIMIT.credit_caption_max_words) and index not in outside
                 and _PHOTO_CREDIT_LINE.match(lines[index + 1].strip())):
             captions.append(Block(line, [number]))  # a caption over its photo's credit line ("Ảnh: CTV")
             caption_pending = True  # the credit line is the caption's too
@@ -799,7 +904,8 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
         if title is None and index <= (title_index if title_index is not None else -1):
             if index == title_index:
                 title, title_line, title_key = line, number, _key(line)
-            elif _few_words(line, 15) and not (_ends_sentence(line) and not line.endswith("...")):
+            elif (_few_words(line, _LIMIT.site_header_max_words)
+                  and not (_ends_sentence(line) and not line.endswith("..."))):
                 b.remove(number, line, "site-header")  # menus, taglines, section names
             else:
                 pre_title.append(Block(line, [number], glued))
@@ -815,7 +921,8 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             # article's headline (a "» ..." list of links written as text), not this article's
             b.remove(number, line, "after-end")
             continue
-        if not body_started and title is not None and _few_words(line, 3) and not _ends_sentence(line):
+        if (not body_started and title is not None and _few_words(line, _LIMIT.section_label_max_words)
+                and not _ends_sentence(line)):
             b.remove(number, line, "section-label")
             continue
         if title_key and _key(line) == title_key:
@@ -833,7 +940,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             body[-1] = Block(f"{body[-1].text} {line}", body[-1].lines + [number], glued)
         else:
             body.append(Block(line, [number], glued))
-        body_started = body_started or not _few_words(line, 11)
+        body_started = body_started or not _few_words(line, _LIMIT.short_line_max_words)
 
     if title is None and title_index is not None:  # the title line itself was a header field
         title, title_line = lines[title_index].strip(), title_index + 1
@@ -958,7 +1065,7 @@ def _blank_separated(lines: list[str]) -> bool:
                 glued += 1
         seen_text = seen_text or not blank
         previous_blank = blank
-    return gaps >= 2 and gaps > glued
+    return gaps >= _LIMIT.blank_separated_min_gaps and gaps > glued
 
 
 def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block],
@@ -980,7 +1087,7 @@ def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block],
                 break
     if summary is not None:
         # the lead repeated as the first body paragraph appears once
-        for i, block in enumerate(body[:3]):
+        for i, block in enumerate(body[:_LIMIT.summary_repeat_reach]):
             if _key(block.text) == _key(summary):
                 for number in block.lines:
                     b.remove(number, block.text, "duplicate")
@@ -994,19 +1101,20 @@ def _split_captions(body: list[Block], captions: list[Block], blank_separated: b
     kept: list[Block] = []
     for i, block in enumerate(body):
         text = block.text
-        if _CAPTION_ONLY.match(text) and _words(text) <= 60:
+        if _CAPTION_ONLY.match(text) and _words(text) <= _LIMIT.caption_max_words:
             captions.append(block)
             continue
         fused = _FUSED_CAPTION.match(text)
-        if fused and _words(fused["caption"]) <= 60 and fused["rest"][:1].isupper():
+        if fused and _words(fused["caption"]) <= _LIMIT.caption_max_words and fused["rest"][:1].isupper():
             captions.append(Block(fused["caption"], block.lines))
             block = Block(fused["rest"], block.lines, block.glued_to_next)
             text = block.text
         nxt = body[i + 1] if i + 1 < len(body) else None
         if (blank_separated and block.glued_to_next and nxt is not None
                 and nxt.lines[0] == block.lines[-1] + 1
-                and 2 <= _words(text) <= 30 and not _ends_sentence(text) and not text.endswith((",", ";", ":"))
-                and _words(nxt.text) >= 12):
+                and _LIMIT.glued_caption_min_words <= _words(text) <= _LIMIT.glued_caption_max_words
+                and not _ends_sentence(text) and not text.endswith((",", ";", ":"))
+                and _words(nxt.text) >= _LIMIT.glued_caption_next_min_words):
             captions.append(block)
             continue
         kept.append(block)

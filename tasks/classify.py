@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -70,6 +71,16 @@ def read_settings(model: type[SettingsModel], path: Path, what: str) -> Settings
         return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except Exception as err:  # noqa: BLE001 - re-raised with the file name
         raise ValueError(f"{what} {path} are invalid: {err}") from err
+
+
+def alternation(phrases: Iterable[str]) -> str:
+    """The phrases of a word list as one regex alternation: each escaped, the longest first (so a
+    phrase is read whole, not cut at a shorter phrase it begins with: "Ảnh minh họa", not "Ảnh").
+
+    >>> print(alternation(["Ảnh", "Ảnh minh họa", "P.V"]))
+    Ảnh\\ minh\\ họa|Ảnh|P\\.V
+    """
+    return "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
 
 
 @functools.cache

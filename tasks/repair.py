@@ -25,16 +25,131 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from vnclean.tasks.article import Article
+from vnclean.tasks.classify import alternation, read_settings
 from vnclean.tasks.models import MachineTranslated, Repair, Uncertain
 
 NAMES_DIR = Path(__file__).parent / "data" / "names"
-FLAG_THRESHOLD = 0.2
-# ASCII capitalised non-Vietnamese words per word: foreign names and brands are common in clean
-# news about the world (up to 0.19 of the score of a clean page at weight 5), while the garbled seed
-# gets 0.01 from it; pinyin names carry that signal. Weight 2: clean pages at most 0.15.
-NON_VI_WEIGHT = 2.0
+REPAIR_DIR = Path(__file__).parent / "data" / "repair"
+
+# ---------------------------------------------------------------------------------------------
+# Settings: data/repair/repair.toml and data/repair/text_rules.toml, each value with its reason there
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ScoreWeights(_Strict):
+    """The MT score: weight of each fault, counted per ``per_words`` words, and of non-Vietnamese words."""
+
+    pinyin_name: float = Field(ge=0)
+    dangling_punctuation: float = Field(ge=0)
+    doubled_word: float = Field(ge=0)
+    per_words: int = Field(ge=1)
+    non_vietnamese: float = Field(ge=0)
+
+
+Confidence = Annotated[float, Field(gt=0, le=1)]
+
+
+class Confidences(_Strict):
+    """A name repair's confidence, by what made it certain."""
+
+    table: Confidence
+    table_half: Confidence
+    consistency: Confidence
+    table_in_document: Confidence
+    resolved_alone: Confidence
+    caption_credit: Confidence
+    document: Confidence
+
+
+class NameLimits(_Strict):
+    max_word_syllables: int = Field(ge=1)
+    min_syllables: int = Field(ge=1)
+    max_syllables: int = Field(ge=1)
+    max_splits: int = Field(ge=1)
+
+
+class CandidateLimits(_Strict):
+    shown: int = Field(ge=1)
+    ranked: int = Field(ge=1)
+    readings_per_syllable: int = Field(ge=1)
+    max_combinations: int = Field(ge=1)
+
+
+class Review(_Strict):
+    excerpt_chars: int = Field(ge=0)
+
+
+Phrases = Annotated[list[Annotated[str, StringConstraints(pattern=r"^\S(?:.*\S)?$")]], Field(min_length=1)]
+
+
+class RepairWords(_Strict):
+    honorifics: Phrases
+    caption_credit_labels: Phrases
+
+
+class RepairSettings(_Strict):
+    """The repair stage's weights, confidences and limits (see repair.toml for each one's reason)."""
+
+    flag_threshold: float = Field(gt=0, le=1)
+    score: ScoreWeights
+    confidence: Confidences
+    names: NameLimits
+    candidates: CandidateLimits
+    review: Review
+    words: RepairWords
+
+
+@functools.cache
+def load_repair_settings(path: Path = REPAIR_DIR / "repair.toml") -> RepairSettings:
+    return read_settings(RepairSettings, path, "repair settings")
+
+
+class TextRule(_Strict):
+    """A pattern repair (see text_rules.toml)."""
+
+    kind: str = Field(min_length=1)
+    pattern: str
+    replacement: str
+    flagged_only: bool
+    hint: str
+
+    @field_validator("pattern", "hint")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ValueError(f"{value!r} is not a regex: {err}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _groups(self) -> TextRule:
+        try:
+            re.compile(self.pattern).sub(self.replacement, "")  # the template is read even with no match
+        except (re.error, IndexError) as err:
+            raise ValueError(f"replacement {self.replacement!r} names a group the pattern lacks: {err}") from err
+        return self
+
+
+class TextRules(_Strict):
+    rules: list[TextRule] = Field(min_length=1)
+
+
+@functools.cache
+def load_text_rules(path: Path = REPAIR_DIR / "text_rules.toml") -> TextRules:
+    return read_settings(TextRules, path, "text repair rules")
+
+
+# read once, when the module is imported: an invalid file stops the pipeline before any text is repaired
+_SETTINGS = load_repair_settings()
 
 
 def _read_tsv(path: Path) -> list[list[str]]:
@@ -125,7 +240,8 @@ class NameTable:
     def lone_family(self) -> re.Pattern[str]:
         """A capitalised ASCII word after "ông", "bà", "ngài" or a title of office ("ông Li", "Thủ tướng Li")."""
         titles = "|".join(map(re.escape, self.doubled_titles)) or "(?!)"
-        return re.compile(rf"(?<!\w)(?:[Ôô]ng|[Bb]à|[Nn]gài|{titles}) (?P<n>[A-Z][a-z]+)(?!\w)")
+        honorifics = alternation(_SETTINGS.words.honorifics)
+        return re.compile(rf"(?<!\w)(?:{honorifics}|{titles}) (?P<n>[A-Z][a-z]+)(?!\w)")
 
     def knows_half(self, surname: str, given: tuple[str, ...]) -> bool:
         """Does the table hold a person with this Hán-Việt family name and this pinyin given name
@@ -254,7 +370,8 @@ def is_vietnamese_ascii_syllable(token: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def segmentations(token: str, table: NameTable, limit: int = 3) -> list[tuple[str, ...]]:
+def segmentations(token: str, table: NameTable,
+                  limit: int = _SETTINGS.names.max_word_syllables) -> list[tuple[str, ...]]:
     """Every way to read an ASCII token as 1..limit pinyin syllables, fewest syllables first.
 
     >>> segmentations("Jinyong", load_names())
@@ -407,7 +524,7 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
         if split is not None and (foreign[i] or not table.is_vi_given(tokens[i][0])):
             return Span(tokens[prev].start(), tokens[i].end(), text[tokens[prev].start():tokens[i].end()],
                         split, surname)
-        if foreign[i] and surname in table.surnames_vi and len(readings[i][0]) <= 3:
+        if foreign[i] and surname in table.surnames_vi and len(readings[i][0]) <= _SETTINGS.names.max_word_syllables:
             return Span(tokens[prev].start(), tokens[i].end(), text[tokens[prev].start():tokens[i].end()],
                         readings[i][0], surname)
         return None
@@ -454,13 +571,14 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
                 continue
             # a token may split into syllables more than one way ("Guangen": guang-en, guan-gen;
             # "Jinai": jin-ai, ji-nai): the split the table knows, else the first
-            splits = list(itertools.islice(itertools.product(*(readings[x] for x in range(i, k))), 16))
+            splits = list(itertools.islice(itertools.product(*(readings[x] for x in range(i, k))),
+                                           _SETTINGS.names.max_splits))
             known = next((c for c in splits if any(o in table.by_pinyin for o in _orders(c, table) if o)), None)
             if not any(foreign[i:k]) and not (loose and known):  # "Xi Chen" only in a flagged document
                 continue
             split = known or splits[0]
             normal, western = _orders(split, table)
-            if not 2 <= sum(map(len, split)) <= 4:
+            if not _SETTINGS.names.min_syllables <= sum(map(len, split)) <= _SETTINGS.names.max_syllables:
                 continue
             if normal is None and western is None:
                 continue
@@ -587,7 +705,7 @@ class Repaired:
     machine_translated: MachineTranslated = field(default_factory=lambda: MachineTranslated(score=0.0, flagged=False))
 
 
-def _candidates(syllables: tuple[str, ...], table: NameTable, limit: int = 5) -> list[list[str]]:
+def _candidates(syllables: tuple[str, ...], table: NameTable, limit: int) -> list[list[str]]:
     return [[r for r in table.syllables.get(s, [])[:limit]] for s in syllables]
 
 
@@ -600,7 +718,8 @@ class Context(set):
         return frozenset(tuple(map(syllable_key, name.split())) for name in self)
 
 
-def rank_candidates(candidates: list[str], table: NameTable, context: set[str], limit: int = 5) -> list[str]:
+def rank_candidates(candidates: list[str], table: NameTable, context: set[str],
+                    limit: int = _SETTINGS.candidates.shown) -> list[str]:
     """Order the Hán-Việt readings of a name nobody can be sure of, for the reviewer: names the
     document (or its batch) already writes first, then how common they are in Vietnamese names
     (data/names/vi_name_frequency.tsv): the family name by its share of the population (then in the
@@ -665,30 +784,31 @@ def _resolve_one(span: Span, table: NameTable, context: set[str],
                 hits.add(" ".join(parts[1:]))
             elif key[:1] == span.syllables:
                 hits.add(parts[0])
-        return (hits.pop(), None, [], 0.9) if len(hits) == 1 else (None, None, sorted(hits), 0.0)
+        return (hits.pop(), None, [], _SETTINGS.confidence.resolved_alone) if len(hits) == 1 else (
+            None, None, sorted(hits), 0.0)
     if span.vi_suffix:  # "Fan Minh Chính": the given name is already Hán-Việt
         given = fold(span.vi_suffix)
         n = len(span.vi_suffix.split())
         matches = [m for m in table.names if len(m.pinyin) == n + 1 and m.pinyin[0] == span.syllables[0]
                    and fold(m.han_viet).split(" ", 1)[1] == given]
         if len({m.han_viet for m in matches}) == 1:  # also "Fan Minh Chinh": resolved towards the table
-            return matches[0].han_viet, matches[0].pinyin, [], 0.95
+            return matches[0].han_viet, matches[0].pinyin, [], _SETTINGS.confidence.table_half
         surnames = table.surnames_pinyin.get(span.syllables[0], []) or table.syllables.get(span.syllables[0], [])
         first = {syllable_key(x) for x in surnames}
         in_context = sorted({name for name in context if len(name.split()) == n + 1 and syllable_key(
             name.split()[0]) in first and fold(name.split(" ", 1)[1]) == given})
         if len(in_context) == 1:
-            return in_context[0], None, [], 0.85
+            return in_context[0], None, [], _SETTINGS.confidence.document
         ranked = rank_candidates(in_context + [f"{x} {span.vi_suffix}" for x in surnames], table, context)
         return None, None, ranked, 0.0
     if span.vi_prefix:  # "Trần Daguang": the surname is already Hán-Việt
         matches = [n for n in table.names
                    if n.han_viet.split()[0] == span.vi_prefix and n.pinyin[1:] == span.syllables]
         if len({n.han_viet for n in matches}) == 1:
-            return matches[0].han_viet, matches[0].pinyin, [], 0.95
+            return matches[0].han_viet, matches[0].pinyin, [], _SETTINGS.confidence.table_half
         in_context = _in_context([span.vi_prefix], span.syllables, table, context)
         if len(in_context) == 1:
-            return in_context[0], None, [], 0.85
+            return in_context[0], None, [], _SETTINGS.confidence.document
         return None, None, rank_candidates(in_context + _combos((span.vi_prefix,), span.syllables, table),
                                            table, context), 0.0
     candidates: list[str] = []
@@ -697,25 +817,26 @@ def _resolve_one(span: Span, table: NameTable, context: set[str],
         if after:
             return after, full_key, [], confidence
         candidates += [c for c in rank_candidates(found, table, context) if c not in candidates]
-    return None, None, candidates[:5], 0.0
+    return None, None, candidates[:_SETTINGS.candidates.shown], 0.0
 
 
 def _resolve_pinyin(syllables: tuple[str, ...], table: NameTable,
                     context: set[str]) -> tuple[str | None, tuple[str, ...] | None, list[str], float]:
     matches = table.by_pinyin.get(syllables, [])
     if len({n.han_viet for n in matches}) == 1:
-        return matches[0].han_viet, syllables, [], 0.99
+        return matches[0].han_viet, syllables, [], _SETTINGS.confidence.table
     if matches:
         known = {n.han_viet for n in matches if n.han_viet in context}
         if len(known) == 1:
-            return known.pop(), syllables, [], 0.9
-        return None, None, rank_candidates(sorted({n.han_viet for n in matches}), table, context, limit=50), 0.0
+            return known.pop(), syllables, [], _SETTINGS.confidence.table_in_document
+        return None, None, rank_candidates(sorted({n.han_viet for n in matches}), table, context,
+                                           limit=_SETTINGS.candidates.ranked), 0.0
     surname = table.surnames_pinyin.get(syllables[0], [])
     in_context = _in_context(surname, syllables[1:], table, context)
     if len(in_context) == 1:
-        return in_context[0], syllables, [], 0.85
+        return in_context[0], syllables, [], _SETTINGS.confidence.document
     return None, None, rank_candidates(in_context + _combos(tuple(surname), syllables[1:], table), table, context,
-                                       limit=50), 0.0
+                                       limit=_SETTINGS.candidates.ranked), 0.0
 
 
 def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, context: set[str]) -> list[str]:
@@ -733,8 +854,8 @@ def _in_context(surnames: list[str], given: tuple[str, ...], table: NameTable, c
 
 
 def _combos(first: tuple[str, ...], rest: tuple[str, ...], table: NameTable) -> list[str]:
-    parts = [list(first) or ["?"]] + _candidates(rest, table, limit=12)
-    return [" ".join(p) for p in itertools.islice(itertools.product(*parts), 5000)]
+    parts = [list(first) or ["?"]] + _candidates(rest, table, limit=_SETTINGS.candidates.readings_per_syllable)
+    return [" ".join(p) for p in itertools.islice(itertools.product(*parts), _SETTINGS.candidates.max_combinations)]
 
 
 def _context_names(fields: list[Field_]) -> set[str]:
@@ -806,8 +927,8 @@ def _repair_lone_family_names(f: Field_, table: NameTable, resolved: dict[tuple[
             continue  # a foreign one was a span already; a capital next is another name
         hits = sorted({hv.split()[0] for key, hv in resolved.items() if key[0] == word.lower()})
         if len(hits) == 1:
-            repairs.append(Repair(kind="pinyin-name", before=word, after=hits[0], confidence=0.9,
-                                  where=f.where, index=f.index))
+            repairs.append(Repair(kind="pinyin-name", before=word, after=hits[0],
+                                  confidence=_SETTINGS.confidence.resolved_alone, where=f.where, index=f.index))
             _apply(f, m.start("n"), m.end("n"), hits[0])
         elif hits:
             uncertain.append(Uncertain(kind="pinyin-name", text=word, candidates=hits, where=f.where, index=f.index))
@@ -858,7 +979,7 @@ def _repair_consistency(fields: list[Field_], table: NameTable, repairs: list[Re
                     continue  # only the tone-mark placement differs (hoà/hòa): not a different name
                 if count(target) > count(text):
                     repairs.append(Repair(kind="name-consistency", before=text, after=target,
-                                          confidence=0.95, where=f.where, index=f.index))
+                                          confidence=_SETTINGS.confidence.consistency, where=f.where, index=f.index))
                     edits.append((window[0].start(), window[-1].end(), target))
                     free_from = window[-1].end()
                     break
@@ -878,16 +999,11 @@ def _same_tones(a: str, b: str) -> bool:
 
 
 # (kind, pattern, replacement, only in a flagged document, what every match holds: a text with
-# none is not searched for the pattern, most are not, and this is found much faster)
+# none is not searched for the pattern, most are not, and this is found much faster), in the order
+# of data/repair/text_rules.toml, each rule's reason there
 _RULES: list[tuple[str, re.Pattern[str], str, bool, re.Pattern[str]]] = [
-    ("punctuation", re.compile(r"\s*,\s+\.(?!\.)"), ".", False, re.compile(r"\s\.")),
-    # also after a closing bracket or quote or a per cent sign ("(… Ninh Bình) .", "“… về mình” .", "75% .")
-    ("punctuation", re.compile(r"(?:(?<=[\w)\]”’%])|(?<=\w\"))\s+([.,])(?![.\w])"), r"\1", False,
-     re.compile(r"\s[.,]")),
-    # a space before ; : ! ? is French-style spacing some writers use: a fault only in garbled text
-    ("punctuation", re.compile(r"(?<=\w)\s+([;:!?])(?![.\w])"), r"\1", True, re.compile(r"\s[;:!?]")),
-    ("punctuation", re.compile(r"\bvv\.(?=\s|$)"), "v.v.", False, re.compile(r"vv\.")),
-    ("casing", re.compile(r"(?<=\d )Tháng(?= \d)"), "tháng", False, re.compile("Tháng")),
+    (rule.kind, re.compile(rule.pattern), rule.replacement, rule.flagged_only, re.compile(rule.hint))
+    for rule in load_text_rules().rules
 ]
 
 
@@ -910,14 +1026,15 @@ def _repair_text_rules(fields: list[Field_], table: NameTable, repairs: list[Rep
             _apply(f, m.start(), m.end(), once)
 
 
-def _context(text: str, start: int, end: int, width: int = 12) -> str:
+def _context(text: str, start: int, end: int, width: int = _SETTINGS.review.excerpt_chars) -> str:
     """A short excerpt around a change, so the review sees the repaired words in place."""
     left = text.rfind(" ", 0, max(0, start - width))
     right = text.find(" ", min(len(text), end + width))
     return text[left + 1 if left >= 0 else 0: right if right >= 0 else len(text)].strip()
 
 
-_CAPTION_CREDIT = re.compile(r"(?<=[^\W\d_])\s*\((Nguồn|Ảnh)\s*:\s*([^()]{1,60})\)\s*$")
+_CAPTION_CREDIT = re.compile(
+    rf"(?<=[^\W\d_])\s*\(({alternation(_SETTINGS.words.caption_credit_labels)})\s*:\s*([^()]{{1,60}})\)\s*$")
 
 
 # ", ." dangles; ",..." is a list's "and so on" ("Facebook, Zalo,... Bên cạnh đó")
@@ -931,6 +1048,7 @@ _ASCII_CAP_WORD = re.compile(r"(?<!\S)[,.;:()]*([A-Z][A-Za-z]*)[,.;:()]*(?!\S)")
 
 def score_machine_translation(fields: list[Field_], table: NameTable) -> MachineTranslated:
     """Explainable MT score: per paragraph, faults that edited Vietnamese does not have."""
+    w = _SETTINGS.score
     paragraph_scores = []
     totals = {"pinyin_names": 0.0, "dangling_punctuation": 0.0, "doubled_words": 0.0, "non_vietnamese": 0.0}
     for f in fields:
@@ -947,14 +1065,15 @@ def score_machine_translation(fields: list[Field_], table: NameTable) -> Machine
         non_vi = ascii_caps / max(1, words)
         # faults per 100 words: one stray " ," in a 400-word paragraph (a page whose line breaks
         # were lost is one paragraph) is a typo, the same fault in every sentence is the machine's
-        raw = (1.0 * pinyin + 0.7 * dangling + 0.7 * dbl) / max(1.0, words / 100) + NON_VI_WEIGHT * non_vi
+        raw = ((w.pinyin_name * pinyin + w.dangling_punctuation * dangling + w.doubled_word * dbl)
+               / max(1.0, words / w.per_words) + w.non_vietnamese * non_vi)
         paragraph_scores.append(round(1 - math.exp(-raw), 3))
         totals["pinyin_names"] += pinyin
         totals["dangling_punctuation"] += dangling
         totals["doubled_words"] += dbl
         totals["non_vietnamese"] += non_vi
     score = round(sum(paragraph_scores) / len(paragraph_scores), 3) if paragraph_scores else 0.0
-    return MachineTranslated(score=score, flagged=score >= FLAG_THRESHOLD,
+    return MachineTranslated(score=score, flagged=score >= _SETTINGS.flag_threshold,
                              features={k: round(v, 3) for k, v in totals.items()},
                              paragraph_scores=paragraph_scores)
 
@@ -979,7 +1098,8 @@ def repair_document(title: str, summary: str | None, paragraphs: list[str], capt
                 if m:
                     after = f"{f.text[:m.start()].rstrip()}. {m[1]}: {m[2].strip()}"
                     repairs.append(Repair(kind="caption-credit", before=f.text, after=after,
-                                          confidence=0.9, where=f.where, index=f.index))
+                                          confidence=_SETTINGS.confidence.caption_credit, where=f.where,
+                                          index=f.index))
                     f.text = after
     out = article.with_texts([f.text for f in fields])
     return Repaired(title=out.title, summary=out.summary, paragraphs=list(out.paragraphs),

@@ -89,7 +89,8 @@ def test_chunk_size_grows_with_the_batch():
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
 def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed_paths):
     """SIGTERM (systemd, docker stop; Ctrl-C takes the same path) ends a run within seconds with
-    exit 130, its temporary Prefect API stopped; after SIGKILL the API server dies with the run."""
+    exit 130, its temporary Prefect API stopped; after SIGKILL too, nothing serves the API any
+    more: it is served from the run's own process, not from a child that could outlive it."""
     import os
     import signal
     import subprocess
@@ -110,8 +111,10 @@ def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed
     while not any(out.glob("*.json")) and run.poll() is None and time.monotonic() - started < 180:
         time.sleep(0.2)
     assert run.poll() is None, run.stdout.read()
-    server = [c for c in psutil.Process(run.pid).children(recursive=True) if "uvicorn" in " ".join(c.cmdline())]
-    assert server  # the temporary API, a child of the run
+    children = [" ".join(c.cmdline()) for c in psutil.Process(run.pid).children(recursive=True)]
+    assert not [c for c in children if "uvicorn" in c]  # no API server process of its own
+    listening = [c.laddr.port for c in psutil.Process(run.pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    assert listening  # the temporary API, served by the run itself
     sent = time.monotonic()
     run.send_signal(getattr(signal, sig))
     said = run.communicate(timeout=30)[0]
@@ -120,8 +123,8 @@ def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed
         assert run.returncode == 130
         assert "vnclean interrupted" in said
         assert "Traceback" not in said
-    gone, alive = psutil.wait_procs(server, timeout=10)
-    assert not alive
+    still = [c for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port in listening]
+    assert not still
 
 
 def test_worker_processes_run_chunks_without_importing_prefect(seed_paths, tmp_path, argos_dir):
@@ -175,3 +178,47 @@ def test_worker_processes_learn_the_site_templates_as_the_run_alone_would(batch,
             db.close()
     assert rows(alone) == rows(shared)
     assert rows(shared)[1]
+
+
+def test_a_large_chunk_goes_through_the_stages_in_slices_and_writes_the_same_documents(seed_paths, tmp_path,
+                                                                                       monkeypatch):
+    """Issue 17: a chunk of up to 500 documents holds ``SLICE`` of them at once (a worker's peak
+    was 145 MB for chunks of 500, 61 MB in slices of 50); each slice has its part file, and the
+    documents are those of the chunk run whole."""
+    import filecmp
+
+    import vnclean.flows.chunk as chunk
+    from vnclean.flows.run import version_key
+    from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
+    from vnclean.tasks.runrecord import PARTS_DIR
+
+    paths = [str(p) for p in seed_paths]
+    ids = assign_ids(paths)
+    whole, _ = chunk.run_chunk(paths, ids, "all", str(tmp_path / "whole"), DEFAULT_MAX_BYTES, version_key(None),
+                               False, True)
+    monkeypatch.setattr(chunk, "SLICE", 2)
+    sliced, lines = chunk.run_chunk(paths, ids, "all", str(tmp_path / "sliced"), DEFAULT_MAX_BYTES,
+                                    version_key(None), False, True)
+    assert sliced.statuses == whole.statuses
+    assert [status for _, status in sliced.statuses] == ["ok"] * len(paths)
+    parts = sorted(p.name for p in (tmp_path / "sliced" / PARTS_DIR).glob("*.jsonl"))
+    assert parts == ["all.000.jsonl", "all.001.jsonl", "all.002.jsonl"]
+    assert len(lines[20]) == 5 * len(paths)  # every stage's line for every document, from all slices
+    documents = sorted(p.name for p in (tmp_path / "whole").glob("0*"))
+    assert len(documents) == 2 * len(paths)  # .json and .vi.txt (no model: no English file)
+    for name in documents:
+        assert filecmp.cmp(tmp_path / "whole" / name, tmp_path / "sliced" / name, shallow=False), name
+
+
+def test_a_large_batch_gets_worker_processes_by_default_and_a_small_one_threads(monkeypatch):
+    """`vnclean run` passes processes=0: a backlog runs in one worker per core (at most
+    MAX_AUTO_PROCESSES), a small batch in the run's threads; an explicit --processes wins."""
+    import vnclean.flows.pipeline as fp
+
+    monkeypatch.setattr(fp.os, "cpu_count", lambda: 8)
+    assert fp.processes_for(fp.AUTO_PROCESSES_FROM, 0) == fp.MAX_AUTO_PROCESSES
+    assert fp.processes_for(fp.AUTO_PROCESSES_FROM - 1, 0) == 1
+    monkeypatch.setattr(fp.os, "cpu_count", lambda: 2)
+    assert fp.processes_for(100_000, 0) == 2
+    assert fp.processes_for(100_000, 1) == 1
+    assert fp.processes_for(5, 3) == 3

@@ -145,17 +145,20 @@ def test_dask_runner_and_worker_processes_write_the_same_bytes(prefect_api, inpu
 def test_local_dask_workers_report_to_the_runs_temporary_api(monkeypatch):
     """A CLI run's Dask workers are given its temporary API; without it each worker started one of
     its own (three API servers for a run on two workers: 100 documents took 108 s instead of 49)."""
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     import vnclean.api
     from vnclean.flows.pipeline import with_runner
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    monkeypatch.setattr(vnclean.api, "_server", SubprocessASGIServer(port=8765))  # as started by the CLI (not here)
-    with temporary_settings(restore_defaults={PREFECT_API_URL}):
-        env = with_runner("dask").task_runner.cluster_kwargs["env"]
-    assert env["PREFECT_API_URL"] == "http://127.0.0.1:8765/api"
+    server = vnclean.api.InProcessAPI()  # as started by the CLI (not served here: only its address is read)
+    monkeypatch.setattr(vnclean.api, "_server", server)
+    try:
+        with temporary_settings(restore_defaults={PREFECT_API_URL}):
+            env = with_runner("dask").task_runner.cluster_kwargs["env"]
+    finally:
+        server.stop()
+    assert env["PREFECT_API_URL"] == server.api_url
 
 
 def test_progress_hears_of_chunks_as_they_end_not_in_the_order_they_were_submitted(prefect_api, input_copy, tmp_path,

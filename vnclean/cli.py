@@ -42,7 +42,7 @@ def run(
     input: Annotated[Path, typer.Option("--input", "-i", help="folder of scrapes: *.txt, *.md, *.html")] = Path("input"),
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
     chunk_size: Annotated[int | None, typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
-    processes: Annotated[int, typer.Option(help="worker processes for the chunks (default 1: threads of this process; on idle cores, the cores)")] = 1,
+    processes: Annotated[int, typer.Option(help="worker processes for the chunks: 1 runs them in threads of this process; default 0: one per core (at most 4) from 1,000 documents to do, else 1")] = 0,
     max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = DEFAULT_MAX_BYTES,
     require_translation: Annotated[bool, typer.Option("--require-translation", help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
@@ -113,10 +113,12 @@ def run(
         return
     if not os.environ.get("PREFECT_API_URL"):
         console.print("[dim]Starting Prefect's temporary local API (10–20 s on a cold machine)…[/dim]")
-        # The temporary server is stopped when this process exits, possibly while it is still
-        # recording the last task-run events; its history is discarded anyway, so its complaints
-        # about that are not shown (run against `prefect server start` to keep the history).
+        # The temporary API is served from this process (vnclean.api) and stops when it exits,
+        # possibly while it is still recording the last task-run events; its complaints about that
+        # are not shown (run against `prefect server start` for a UI that keeps the history).
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    total = len(files)
+    del files  # the flow lists the folder itself; 100,000 paths held here for the run were ~45 MB
     from vnclean import progress
     from vnclean.flows.outcome import RunFailed
     from vnclean.flows.pipeline import with_runner
@@ -124,7 +126,7 @@ def run(
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.fields[last]}"), console=console) as bar:
-        job = bar.add_task("documents", total=len(files), last="")
+        job = bar.add_task("documents", total=total, last="")
 
         def advance(doc_id: str, status: str) -> None:
             bar.update(job, advance=1, last=f"{doc_id} {status}")
@@ -138,7 +140,7 @@ def run(
                 result = flow(input_dir=str(input), output_dir=str(output), chunk_size=chunk_size,
                               max_bytes=max_bytes, require_translation=require_translation, force=force,
                               allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected,
-                              processes=processes, wait_for_lock=wait_for_lock,
+                              processes=processes if runner == "threads" else 1, wait_for_lock=wait_for_lock,
                               model=model_id)
             except RunFailed as failed:  # the flow run ended Failed; everything is written
                 result = failed.summary

@@ -43,7 +43,12 @@ STAGES = ("ingest", "strip", "repair", "translate", "write")
 def _timing(backlog: Path, out: Path, profile: Path | None) -> dict:
     from vnclean.flows.pipeline import run_chunk
     from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
-    from vnclean.tasks.pipeline import learn_templates, version_key
+    from vnclean.tasks.pipeline import learn_templates
+
+    try:
+        from vnclean.flows.run import version_key
+    except ImportError:  # a --base tree from before the run module
+        from vnclean.tasks.pipeline import version_key
     from vnclean.tasks.repair import load_names
     from vnclean.tasks.templates import TEMPLATES_FILE
 

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from vnclean.tasks.ingest import printable
-from vnclean.tasks.models import Failed
+from vnclean.tasks.ingest import Ingested
 from vnclean.tasks.pipeline import (
-    Work,
+    FAILED,
+    Batch,
+    Clean,
+    Doc,
+    Done,
+    Fixed,
+    Kept,
+    SetAside,
+    Sourced,
+    Translated,
     commit_chunk,
-    fresh,
-    ingest_step,
-    keep_stored_step,
-    new_works,
-    repair_step,
-    run_stage,
-    source_of,
+    error_text,
+    in_order,
+    ingest_stage,
+    keep_stored,
+    new_docs,
+    repair_stage,
     strip_stage,
-    translate_step,
+    translate_stage,
     write_setaside,
     write_stage,
 )
@@ -68,41 +76,9 @@ class _Lines:
             logger.log(level, "\n".join(text))
 
 
-def _describe(stage: str, works: list[Work], logger) -> None:
-    for w in works:
-        if w.rejected is not None and stage == "ingest":
-            logger.warning("%s: rejected (%s) %s", w.id, w.rejected.reason, w.rejected.detail)
-        elif w.failed is not None and w.failed.stage == stage:
-            logger.error("%s: failed in %s: %s", w.id, stage, w.failed.error)
-        elif not w.active:
-            continue
-        elif w.kept is not None and stage in ("strip", "repair"):
-            if stage == "strip":
-                logger.info("%s: only the translation model changed: the stored Vietnamese is kept", w.id)
-        elif stage == "ingest" and (ing := w.ingested) is not None:
-            logger.info("%s: %s, %d lines%s", w.id, ing.source.encoding, len(ing.raw_lines),
-                        f" ({'; '.join(ing.fixes)})" if ing.fixes else "")
-        elif stage == "strip" and (s := w.stripped) is not None:
-            reasons: dict[str, int] = {}
-            for r in s.removed:
-                reasons[r.reason] = reasons.get(r.reason, 0) + 1
-            logger.info("%s: site=%s, %d paragraphs, %d captions kept; removed %d lines (%s); title %r",
-                        w.id, s.site, len(s.paragraphs), len(s.captions), len(s.removed),
-                        ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", (s.title or "")[:80])
-        elif stage == "repair" and (rep := w.repaired) is not None:
-            logger.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", w.id, rep.machine_translated.score,
-                        "flagged" if rep.machine_translated.flagged else "not flagged", len(rep.repairs),
-                        (": " + "; ".join(f"{x.before} → {x.after}" for x in rep.repairs[:5])
-                         + (" …" if len(rep.repairs) > 5 else "")) if rep.repairs else "", len(rep.uncertain))
-        elif stage == "translate" and (t := w.translation) is not None:
-            logger.info("%s: translation %s%s", w.id, t.status,
-                        f" ({t.cache_hits} from memory, {t.cache_misses} by the model)" if t.status == "ok" else "")
-        elif stage == "write":
-            if w.waiting:
-                logger.warning("%s: %s", w.id, w.waiting)
-            else:
-                logger.info("%s: written", w.id)
-
+P = ParamSpec("P")
+T = TypeVar("T", bound=Sourced)
+U = TypeVar("U")
 
 
 def run_chunk(paths: list[str], ids: dict[str, str], label: str, output_dir: str, max_bytes: int, version: str,
@@ -130,51 +106,124 @@ def run_slice(paths: list[str], ids: dict[str, str], label: str, output_dir: str
               retranslate: list[str] | None = None) -> tuple[ChunkResult, dict[int, list[str]]]:
     """The five stages over one slice of a chunk, its documents written and recorded in the
     manifest at once (a killed run resumes after the slices it recorded); returns the slice's
-    counts and its log lines by level. An error outside the per-document isolation (a bug) fails
-    the slice's documents at that stage; the slice is still recorded. A plain function: it runs in the task's
-    thread, or in a worker process with ``--processes``. ``model`` is the package (CODE-VERSION)
-    the run translates with; the documents in ``retranslate`` (only the model changed) keep their
-    stored Vietnamese when it qualifies (:func:`vnclean.tasks.pipeline.keep_stored_step`)."""
+    counts and its log lines by level. A plain function: it runs in the task's thread, or in a
+    worker process with ``--processes``. ``model`` is the package (CODE-VERSION) the run
+    translates with; the documents in ``retranslate`` (only the model changed) keep their stored
+    Vietnamese when it qualifies (:func:`vnclean.tasks.pipeline.keep_stored`): they go from ingest
+    straight to translate."""
     out = Path(output_dir)
-    works = new_works(paths, ids)
-    again = set(retranslate or ())
-    log = _Lines()
+    chunk = Chunk(paths, ids, label)
+    ingested = chunk.stage("ingest", ingest_stage, chunk.inputs(), max_bytes)
+    kept, fresh = chunk.keep_stored(ingested, retranslate or [], out)
+    stripped = chunk.stage("strip", strip_stage, fresh, out / TEMPLATES_FILE)
+    repaired = chunk.stage("repair", repair_stage, stripped)
+    translated = chunk.stage("translate", chunk.translate, in_order(chunk.docs, repaired, kept), out, model)
+    chunk.stage("write", write_stage, translated, out, allow_downgrade)
+    return chunk.record(out, version, sections)
 
-    def ingest() -> None:
-        run_stage(works, "ingest", ingest_step(max_bytes))
-        keep = keep_stored_step(out)  # reads the stored JSON; nothing in it raises
-        for w in works:
-            if w.path in again and w.active:
-                keep(w)
 
-    def translate() -> None:
-        translator, load_error = load_translator(out / MEMORY_FILE, model)
-        if load_error:
-            log.error("%s", load_error)
-        run_stage(works, "translate", translate_step(translator, load_error))
+class Chunk:
+    """A chunk's documents (a slice of them) on their way through the stages, and the log of what
+    each stage did to each of them. An error outside the per-document isolation of a stage (a bug)
+    sets aside every document still on its way at that stage (SetAside(stage, "failed", error));
+    the slice is still recorded, and the run goes on."""
 
-    for stage, run in (("ingest", ingest),
-                       ("strip", lambda: strip_stage(fresh(works), out / TEMPLATES_FILE)),
-                       ("repair", lambda: run_stage(fresh(works), "repair", repair_step)),
-                       ("translate", translate),
-                       ("write", lambda: write_stage(works, out, allow_downgrade))):
+    def __init__(self, paths: list[str], ids: dict[str, str], label: str) -> None:
+        self.docs = new_docs(paths, ids)
+        self.label = label
+        self.log = _Lines()
+        self.kept: Batch[Kept] = []
+
+    def inputs(self) -> Batch[Doc]:
+        return [(doc, doc) for doc in self.docs]
+
+    def stage(self, name: str, run: Callable[Concatenate[Batch[T], P], Batch[U]], items: Batch[T],
+              *args: P.args, **kwargs: P.kwargs) -> Batch[U]:
+        """``run(items, *args)``: the stage ``name`` over the documents in ``items``, then logged."""
         try:
-            run()
+            passed = run(items, *args, **kwargs)
         except OutputUnwritable:
             raise
-        except Exception as err:  # noqa: BLE001 - the chunk's documents fail, the run goes on
+        except Exception as err:  # noqa: BLE001 - the chunk's documents are set aside, the run goes on
             stop = unwritable(err)
             if stop is not None:
                 raise stop from err
-            error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
-            log.error("chunk %s crashed in %s: %s", label, stage, error)
-            for w in works:
-                if w.active:
-                    w.failed = Failed(id=w.id, source=source_of(w), stage=stage, error=error)
-        _describe(stage, works, log)
-    write_setaside(works, out)
-    commit_chunk(works, out / MANIFEST_FILE, version)
-    return write_part(works, out / PARTS_DIR / f"{label}.jsonl", sections), log.lines
+            error = error_text(err)
+            self.log.error("chunk %s crashed in %s: %s", self.label, name, error)
+            on_the_way: list[tuple[Doc, Sourced]] = [*items, *self.kept]
+            for doc, value in on_the_way:
+                if doc.end is None:
+                    doc.end = SetAside(name, FAILED, error, value.source)
+            passed = []
+        _describe(name, self.docs, passed, self.kept, self.log)
+        return passed
+
+    def keep_stored(self, items: Batch[Ingested], retranslate: Iterable[str], out: Path
+                    ) -> tuple[Batch[Kept], Batch[Ingested]]:
+        """(kept, fresh): :func:`vnclean.tasks.pipeline.keep_stored`; the kept ones are this chunk's
+        documents on their way too (a crash sets them aside, the log names them)."""
+        self.kept, fresh = keep_stored(items, retranslate, out)
+        return self.kept, fresh
+
+    def translate(self, items: Batch[Fixed | Kept], out: Path, model: str | None) -> Batch[Translated]:
+        """The translate stage with the chunk's model: loaded once (a model that cannot be loaded is
+        logged once, and every document gets translation status failed with the reason)."""
+        translator, load_error = load_translator(out / MEMORY_FILE, model)
+        if load_error:
+            self.log.error("%s", load_error)
+        return translate_stage(items, translator, load_error)
+
+    def record(self, out: Path, version: str, sections: bool) -> tuple[ChunkResult, dict[int, list[str]]]:
+        """Set-aside records, the manifest's rows and the chunk's part file; the counts and the log."""
+        write_setaside(self.docs, out)
+        commit_chunk(self.docs, out / MANIFEST_FILE, version)
+        return write_part(self.docs, out / PARTS_DIR / f"{self.label}.jsonl", sections), self.log.lines
+
+
+def _describe(stage: str, docs: list[Doc], passed: Batch[Any], kept: Batch[Kept], log: _Lines) -> None:
+    """One line per document for what ``stage`` did to it, in the chunk's order."""
+    values = {id(doc): value for doc, value in passed}
+    kept_here = {id(doc) for doc, _ in kept} if stage == "strip" else set()
+    for doc in docs:
+        aside = doc.set_aside
+        if aside is not None and aside.stage == stage:
+            if aside.failed:
+                log.error("%s: failed in %s: %s", doc.id, stage, aside.detail)
+            else:
+                log.warning("%s: rejected (%s) %s", doc.id, aside.reason, aside.detail)
+        elif id(doc) in kept_here and doc.end is None:
+            log.info("%s: only the translation model changed: the stored Vietnamese is kept", doc.id)
+        elif id(doc) in values:
+            _describe_value(doc.id, values[id(doc)], log)
+
+
+def _describe_value(doc_id: str, value: object, log: _Lines) -> None:
+    if isinstance(value, Ingested):
+        log.info("%s: %s, %d lines%s", doc_id, value.source.encoding, len(value.raw_lines),
+                 f" ({'; '.join(value.fixes)})" if value.fixes else "")
+    elif isinstance(value, Clean):
+        s = value.stripped
+        reasons: dict[str, int] = {}
+        for r in s.removed:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+        log.info("%s: site=%s, %d paragraphs, %d captions kept; removed %d lines (%s); title %r",
+                 doc_id, s.site, len(s.paragraphs), len(s.captions), len(s.removed),
+                 ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none", (s.title or "")[:80])
+    elif isinstance(value, Fixed):
+        rep = value.repaired
+        log.info("%s: MT score %.2f (%s), %d repairs%s, %d uncertain", doc_id, rep.machine_translated.score,
+                 "flagged" if rep.machine_translated.flagged else "not flagged", len(rep.repairs),
+                 (": " + "; ".join(f"{x.before} → {x.after}" for x in rep.repairs[:5])
+                  + (" …" if len(rep.repairs) > 5 else "")) if rep.repairs else "", len(rep.uncertain))
+    elif isinstance(value, Translated):
+        t = value.translation
+        log.info("%s: translation %s%s", doc_id, t.status,
+                 f" ({t.cache_hits} from memory, {t.cache_misses} by the model)" if t.status == "ok" else "")
+    elif isinstance(value, Done):
+        if value.waiting:
+            log.warning("%s: %s", doc_id, value.waiting)
+        else:
+            log.info("%s: written", doc_id)
 
 
 def _worker_init(threads: str) -> None:

@@ -1,6 +1,8 @@
-"""The Prefect flow: ingest → strip boilerplate → repair → translate → write, per chunk of documents.
+"""The Prefect flow: plan, learn the site templates, ingest → strip → repair → translate → write per
+chunk of documents, record, publish.
 
-A run plans (manifest), learns the site templates (one task run), then runs its chunks: each is
+A run plans (``vnclean.flows.run``: inputs, ids, the manifest's decisions), learns the site
+templates (one task run), then runs its chunks: each is
 one task run (``chunk-000_63c0ffbfaf89c8e9``; ``chunk-000_63c0…+49`` for a chunk of 50) that
 takes file paths, runs the five stages of ``vnclean.tasks.pipeline`` (plain functions that tests call
 without Prefect; ``vnclean.flows.chunk.run_chunk``), writes its documents, records them in the manifest,
@@ -8,21 +10,18 @@ logs what each stage did to each document (one log record per level and chunk), 
 (``vnclean.tasks.runrecord.ChunkResult``). At most ``IN_FLIGHT`` chunks are in flight, whatever the
 batch size; so memory, threads and calls to the Prefect API stay flat as the batch grows, and
 documents appear on disk from the first chunk on. When the chunks are done, the run's record
-(``_run.json``, ``_documents.jsonl``), ``report.html`` and the artifacts are made from what
-the chunks left on disk.
+(``_run.json``, ``_documents.jsonl``), ``report.html`` (``vnclean.flows.run``) and the artifacts
+are made from what the chunks left on disk.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
-import math
 import multiprocessing
 import os
 import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,101 +36,35 @@ import vnclean._env  # noqa: F401  (Prefect settings must be in the environment 
 from vnclean import progress
 from vnclean.flows.chunk import MANIFEST_FILE, MEMORY_FILE, _Lines, _worker_init, _worker_pid, run_chunk
 from vnclean.flows.outcome import final_state
+from vnclean.flows.run import (
+    AUTO_PROCESSES_FROM,
+    IN_FLIGHT,
+    MAX_AUTO_PROCESSES,
+    MAX_CHUNK,
+    Review,
+    RunPlan,
+    chunk_label,
+    chunk_size_for,
+    close_run,
+    inputs,
+    learn_sample,
+    plan_run,
+    processes_for,
+    record_run,
+)
 from vnclean.tasks.argos import find_model
 from vnclean.tasks.escape import md_link, md_text
-from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids, display_path, list_inputs, printable
+from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, display_path
 from vnclean.tasks.manifest import Manifest
-from vnclean.tasks.models import Failed, Source
-from vnclean.tasks.pipeline import (
-    Work,
-    commit_chunk,
-    learn_templates,
-    version_key,
-    work_from_disk,
-    write_setaside,
-)
-from vnclean.tasks.runrecord import (
-    INDEX_ROWS,
-    REPORT_SECTIONS,
-    ChunkResult,
-    Row,
-    RunCollector,
-    RunSummary,
-    row_of,
-    summarise,
-    write_part,
-)
+from vnclean.tasks.models import Source
+from vnclean.tasks.pipeline import FAILED, Doc, SetAside, commit_chunk, error_text, learn_templates, write_setaside
+from vnclean.tasks.runrecord import REPORT_SECTIONS, ChunkResult, Row, RunCollector, RunSummary, summarise, write_part
 from vnclean.tasks.templates import TEMPLATES_FILE
 from vnclean.tasks.translate import MISSING_MODEL
-from vnclean.tasks.write import OutputUnwritable, append_line, atomic_write, checkpoint_sqlite, output_lock, unwritable
+from vnclean.tasks.write import OutputUnwritable, checkpoint_sqlite, output_lock, unwritable
 
-__all__ = ["Row", "RunSummary", "process_scrapes", "summarise", "summary_markdown", "with_runner"]
-
-SMALL_BATCH = 20  # up to this many documents: one task run per document
-DEFAULT_CHUNK = 50  # above it: chunks of 50 documents, larger for large batches ...
-MAX_CHUNK = 500  # ... up to 500 (a batch of 100,000 is 200 task runs)
-CHUNKS_PER_SLOT = 50  # the batch is cut into about this many chunks per chunk in flight
-LEARN_SAMPLE = 2_000  # pages read to learn the site templates before a run's chunks start
-# Chunks in flight at once: the cores (two at least, so that one chunk's reading overlaps
-# another's translating). The runner's threads or workers never hold more.
-IN_FLIGHT = max(2, os.cpu_count() or 1)
-# processes=0 (`vnclean run`'s default): worker processes for a run with this many documents to
-# do or more (a worker starts in ~1 s; below this, threads of the run end sooner) ...
-AUTO_PROCESSES_FROM = 1_000
-MAX_AUTO_PROCESSES = 4  # ... one per core, at most this many (each holds its own model replica)
-
-
-def chunk_size_for(documents: int, chunk_size: int | None = None) -> int:
-    """Documents per chunk (task run): ``chunk_size`` when given; else 1 for small batches (every
-    document its own task run in the UI), 50 from 21 documents, growing with the batch so that
-    about ``CHUNKS_PER_SLOT`` chunks per slot in flight are made, at most ``MAX_CHUNK``.
-
-    >>> [chunk_size_for(n) for n in (5, 1_000, 10_000, 100_000)] == [1, 50, 50 if IN_FLIGHT > 2 else 100, 500]
-    True
-    """
-    if chunk_size:
-        return chunk_size
-    if documents <= SMALL_BATCH:
-        return 1
-    return min(MAX_CHUNK, max(DEFAULT_CHUNK, math.ceil(documents / (IN_FLIGHT * CHUNKS_PER_SLOT))))
-
-
-def processes_for(documents: int, processes: int) -> int:
-    """Worker processes for a run with ``documents`` to do: ``processes`` when given (1: threads of
-    the run); for 0, one per core (at most ``MAX_AUTO_PROCESSES``) from ``AUTO_PROCESSES_FROM``
-    documents on, else 1. The stages hold the interpreter's lock, so threads share one core: on
-    2 idle cores, 10,000 documents went at ~44 documents/s with threads and ~100 with two
-    processes; on a machine busy with other work, processes gain less, or lose a little (README).
-
-    >>> processes_for(5, 0), processes_for(100_000, 3), processes_for(0, 2)
-    (1, 3, 1)
-    """
-    if documents == 0:
-        return 1
-    if processes > 0:
-        return processes
-    return max(1, min(MAX_AUTO_PROCESSES, os.cpu_count() or 1)) if documents >= AUTO_PROCESSES_FROM else 1
-
-
-def learn_sample(paths: list[str], size: int | None = None) -> list[str]:
-    """The pages the site templates are learned from before the chunks start: every page of a
-    batch up to ``LEARN_SAMPLE``, else that many spread evenly over it (a site's template is what
-    recurs on half its pages: a sample of 2,000 tells it as well as 100,000 would, and the first
-    documents are written within a minute instead of after a pass over the whole backlog).
-
-    >>> learn_sample([str(i) for i in range(10)], 4)
-    ['0', '3', '6', '9']
-    """
-    size = size or LEARN_SAMPLE
-    if len(paths) <= size:
-        return paths
-    return [paths[round(i * (len(paths) - 1) / (size - 1))] for i in range(size)]
-
-
-def chunk_label(ids: list[str]) -> str:
-    """``000_63c0ffbfaf89c8e9`` for one document, ``000_63c0ffbfaf89c8e9+49`` for a chunk of 50."""
-    return ids[0] if len(ids) == 1 else f"{ids[0]}+{len(ids) - 1}"
-
+__all__ = ["AUTO_PROCESSES_FROM", "IN_FLIGHT", "MAX_AUTO_PROCESSES", "MAX_CHUNK", "Row", "RunSummary",
+           "chunk_size_for", "process_scrapes", "processes_for", "summarise", "summary_markdown", "with_runner"]
 
 @dataclass
 class Stopped:
@@ -221,6 +154,8 @@ def summary_markdown(summary: RunSummary) -> str:
         "Seconds per stage, summed over documents: "
         + ", ".join(f"{stage} {secs}" for stage, secs in summary.stage_seconds.items()),
         "",
+        *[line for what, counts in summary.by_reason()
+          for line in (f"{what.capitalize()}: " + ", ".join(f"{md_text(key)} {n}" for key, n in counts), "")],
         f"Output: {md_text(str(Path(summary.output_dir).resolve()))}"
         + (f" — review report: {md_link(report.name, report.as_uri())}" if report.exists() else ""),
     ]
@@ -230,19 +165,32 @@ def summary_markdown(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _publish(summary: RunSummary) -> None:
-    """Artifacts for the Prefect UI: the per-document table and a markdown run summary."""
-    create_table_artifact(
-        key="vnclean-documents",
-        table=[{"id": r.id, "status": r.status, "site": r.site or "", "title": r.title[:80],
-                "paragraphs": r.paragraphs, "removed lines": r.removed, "repairs": r.repairs,
-                "MT score": r.mt_score, "translation": r.translation, "seconds": r.seconds,
-                "reason": r.reason} for r in summary.rows],
-        description=f"vnclean: {summary.processed} documents from {md_text(summary.input_dir)}"
-                    + (f" ({len(summary.rows)} shown: those that need attention)"
-                       if len(summary.rows) < summary.processed else ""))
-    create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary),
-                             description="vnclean run summary")
+def _publish(summary: RunSummary, review: Review) -> None:
+    """Artifacts for the Prefect UI: the per-document table, a markdown run summary and the review
+    (an empty run publishes nothing: the last run's artifacts stay the latest); the run's last log line."""
+    if summary.processed:
+        create_table_artifact(
+            key="vnclean-documents",
+            table=[{"id": r.id, "status": r.status, "site": r.site or "", "title": r.title[:80],
+                    "paragraphs": r.paragraphs, "removed lines": r.removed, "repairs": r.repairs,
+                    "MT score": r.mt_score, "translation": r.translation, "seconds": r.seconds,
+                    "reason": r.reason} for r in summary.rows],
+            description=f"vnclean: {summary.processed} documents from {md_text(summary.input_dir)}"
+                        + (f" ({len(summary.rows)} shown: those that need attention)"
+                           if len(summary.rows) < summary.processed else ""))
+        create_markdown_artifact(key="vnclean-summary", markdown=summary_markdown(summary),
+                                 description="vnclean run summary")
+        from vnclean.tasks.report import review_markdown_of
+
+        create_markdown_artifact(key="vnclean-review",
+                                 markdown=review_markdown_of([(e.row.id, e.label, e.notes) for e in review.entries],
+                                                             review.more, review.quiet, review.quiet_ids),
+                                 description="vnclean review: what needs a person's eyes")
+    get_run_logger().info(
+        "%d inputs: %d new, %d changed, %d outdated, %d retried, %d with a damaged output, %d skipped; "
+        "%d ok, %d waiting for the model, %d rejected, %d failed in %.1f s", summary.inputs, summary.new,
+        summary.changed, summary.outdated, summary.retried, summary.damaged, summary.skipped, summary.count("ok"),
+        summary.count("waiting"), summary.count("rejected"), summary.count("failed"), summary.seconds)
 
 
 def _flow_run_name() -> str:
@@ -278,141 +226,87 @@ def process_scrapes(input_dir: str = "input", output_dir: str = "output", chunk_
     (the summary) a direct call gets back; a direct call of a run that ended Failed raises
     ``vnclean.flows.outcome.RunFailed`` carrying it."""
     started = time.perf_counter()
-    logger = get_run_logger()
-    inp, out = Path(input_dir), Path(output_dir)
-    chosen = find_model(model)  # a package asked for but not installed: ModelError (the CLI checks first)
-    if chosen is None:
-        if require_translation:
-            raise RuntimeError(MISSING_MODEL)
-        logger.warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
-    model_id = chosen.id if chosen else None
-    summary = RunSummary(display_path(inp), display_path(out), model_id)
-    review = None
+    out = Path(output_dir)
+    model_id = _model_id(model, require_translation)
+    summary = RunSummary(display_path(Path(input_dir)), display_path(out), model_id)
     try:
         with output_lock(out, wait_for_lock):
-            files = [str(p) for p in (paths if paths is not None else list_inputs(inp))]
-            version = version_key(model_id)
-            ids = assign_ids(files)  # unique over every input, skipped ones included
-            manifest = Manifest(out / MANIFEST_FILE)
-            try:
-                plan = manifest.plan(files, version, force)
-                moved = {p for p, doc_id in manifest.doc_ids(plan.skipped).items() if doc_id != ids[p]}
-                if moved:  # a new input took the id of one written earlier: that one is written again under its new id
-                    redo = moved | set(plan.todo)
-                    plan.todo = [p for p in files if p in redo]
-                    plan.skipped = [p for p in plan.skipped if p not in moved]
-                # only the model changed: translated again, not stripped again (no templates to learn)
-                retranslate = set(plan.retranslate)
-                for skipped in plan.skipped:
-                    progress.notify(ids[skipped], "skipped")
-                if plan.skipped:
-                    logger.info("%d unchanged input(s) skipped (already processed by this pipeline version)",
-                                len(plan.skipped))
-                to_strip = [p for p in plan.todo if p not in retranslate]
+            with contextlib.closing(Manifest(out / MANIFEST_FILE)) as manifest:
+                plan = plan_run(inputs(Path(input_dir), paths), out, model_id, force, manifest)
+                _skip(plan)
                 collector = RunCollector(out)
-                try:
-                    processes = processes_for(len(plan.todo), processes)
-                    if processes > 1:
-                        logger.info("%d documents to do: chunks run in %d worker processes", len(plan.todo),
-                                    processes)
-                    with _processes(processes):
-                        if to_strip:
-                            learned = learn_templates_task(learn_sample(to_strip), str(out), max_bytes)
-                            if isinstance(learned, Stopped):
-                                raise OutputUnwritable(learned.reason)
-                        _run_chunks(plan.todo, ids, out, chunk_size, max_bytes, version, allow_downgrade,
-                                    collector, in_flight=max(IN_FLIGHT, processes), model=model_id,
-                                    retranslate=retranslate)
-                finally:
-                    checkpoint_sqlite(out / MEMORY_FILE)
-                summary.seconds = round(time.perf_counter() - started, 2)
-                summary.inputs, summary.new, summary.changed = len(files), plan.new, plan.changed
-                summary.retried, summary.outdated, summary.skipped = plan.retried, plan.outdated, len(plan.skipped)
-                summary.damaged, summary.forced = plan.damaged, plan.forced
-                entries, sections = collector.collect(summary)
-                review = (entries, collector.review_more, collector.quiet, collector.quiet_ids)
-                _write_report(manifest, collector, sections, out, max_bytes, summary)
-                # only once the run is through: a stopped run's chunks still ending may write their parts
-                # yet, so those stay (the next run's collector removes them)
-                collector.close()
-            finally:
-                manifest.close()
-            record = {"finished": datetime.now(UTC).isoformat(timespec="seconds"), **asdict(summary)}
-            atomic_write(out / "_run.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-            append_line(out / "_runs.jsonl", json.dumps(record, ensure_ascii=False) + "\n")  # one line per run
+                workers = _workers(plan, processes)
+                with _checkpointed(out / MEMORY_FILE), _processes(workers):
+                    _learn_templates(plan, out, max_bytes)
+                    _run_chunks(plan, out, chunk_size, max_bytes, allow_downgrade, collector,
+                                in_flight=max(IN_FLIGHT, workers), model=model_id)
+                review = close_run(summary, plan, collector, manifest, out, max_bytes, started)
+            record_run(out, summary)
     except Exception as err:  # noqa: BLE001 - only a full or read-only output folder is handled here
         stop = unwritable(err)
         if stop is None:
             raise
         summary.stopped = f"{stop}. Nothing partial was written; the next run with space finishes the work"
         summary.seconds = round(time.perf_counter() - started, 2)
-        logger.error("stopped: %s", summary.stopped)
+        get_run_logger().error("stopped: %s", summary.stopped)
         return final_state(summary, fail_on_rejected)
-    if summary.processed:  # an empty run publishes nothing: the last run's artifacts stay the latest
-        _publish(summary)
-        from vnclean.tasks.report import review_markdown_of
-
-        entries, more, quiet, quiet_ids = review
-        create_markdown_artifact(key="vnclean-review",
-                                 markdown=review_markdown_of([(e.row.id, e.label, e.notes) for e in entries],
-                                                             more, quiet, quiet_ids),
-                                 description="vnclean review: what needs a person's eyes")
-    logger.info("%d inputs: %d new, %d changed, %d outdated, %d retried, %d with a damaged output, %d skipped; "
-                "%d ok, %d waiting for the model, %d rejected, %d failed in %.1f s", summary.inputs, summary.new,
-                summary.changed, summary.outdated, summary.retried, summary.damaged, summary.skipped,
-                summary.count("ok"), summary.count("waiting"), summary.count("rejected"), summary.count("failed"),
-                summary.seconds)
+    _publish(summary, review)
     return final_state(summary, fail_on_rejected)
 
 
-def _write_report(manifest: Manifest, collector: RunCollector, sections: list[str], out: Path, max_bytes: int,
-                  summary: RunSummary) -> None:
-    """report.html over every document written since it was last written: this run's (from its
-    parts), and those of a run that was killed or stopped before its report (read back from
-    disk). Within the caps of vnclean.tasks.runrecord: the index lists documents that need attention
-    first; the rest are counted, and all are in _documents.jsonl."""
-    pending = manifest.report_pending()
-    if not pending and not summary.processed:
-        return
-    from vnclean.tasks.report import document_section, index_row, render_index
-
-    done_here = set()
-    rows: list[str] = []
-    for wanted in (True, False):
-        for row, has_section in collector.index_rows():
-            done_here.add(row.id)
-            if row.needs_attention == wanted and len(rows) < INDEX_ROWS:
-                rows.append(index_row(row, has_section))
-    earlier = 0
-    for path, doc_id in pending:
-        if doc_id in done_here:
-            continue
-        earlier += 1
-        if len(sections) < REPORT_SECTIONS:
-            work = work_from_disk(path, doc_id, out, max_bytes)
-            if work is not None:
-                if work.document is not None:
-                    sections.append(document_section(work))
-                rows.append(index_row(row_of(work), work.document is not None))
-    listed = min(len(rows), INDEX_ROWS)
-    total = summary.processed + earlier
-    more = (f"{total - listed} more documents are not listed here; every document's row is in _documents.jsonl"
-            if total > listed else "")
-    heading = (f"vnclean review — {summary.processed} documents this run ({summary.count('ok')} ok, "
-               f"{summary.count('rejected') + summary.count('failed')} set aside, {summary.count('waiting')} waiting)"
-               + (f", {earlier} from an earlier run that ended before its report" if earlier else ""))
-    atomic_write(out / "report.html", render_index(heading, rows[:INDEX_ROWS], sections, more))
-    manifest.report_written(path for path, _ in pending)
+def _model_id(model: str | None, require_translation: bool) -> str | None:
+    """The package this run translates with (a package asked for but not installed: ModelError,
+    which the CLI checks first); none installed is an error only with ``require_translation``."""
+    chosen = find_model(model)
+    if chosen is None:
+        if require_translation:
+            raise RuntimeError(MISSING_MODEL)
+        get_run_logger().warning("%s; documents get translation.status = missing-model", MISSING_MODEL)
+    return chosen.id if chosen else None
 
 
-def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: int | None, max_bytes: int,
-                version: str, allow_downgrade: bool, collector: RunCollector, in_flight: int = 0,
-                model: str | None = None, retranslate: set[str] | None = None) -> None:
-    """Run the chunks, at most ``IN_FLIGHT`` at a time: the next is submitted when any chunk in
+@contextlib.contextmanager
+def _checkpointed(memory: Path):
+    """The translation memory's write-ahead log checkpointed when the chunks are done (or stopped)."""
+    try:
+        yield
+    finally:
+        checkpoint_sqlite(memory)
+
+
+def _workers(plan: RunPlan, processes: int) -> int:
+    """Worker processes for the chunks (:func:`vnclean.flows.run.processes_for`; 1: threads of the run)."""
+    workers = processes_for(len(plan.todo), processes)
+    if workers > 1:
+        get_run_logger().info("%d documents to do: chunks run in %d worker processes", len(plan.todo), workers)
+    return workers
+
+
+def _skip(plan: RunPlan) -> None:
+    """The unchanged inputs: on the progress bar, and counted in the log."""
+    for skipped in plan.skipped:
+        progress.notify(plan.ids[skipped], "skipped")
+    if plan.skipped:
+        get_run_logger().info("%d unchanged input(s) skipped (already processed by this pipeline version)",
+                              len(plan.skipped))
+
+
+def _learn_templates(plan: RunPlan, out: Path, max_bytes: int) -> None:
+    """The site templates, from the pages to strip (none when only the model changed)."""
+    if plan.to_strip:
+        learned = learn_templates_task(learn_sample(plan.to_strip), str(out), max_bytes)
+        if isinstance(learned, Stopped):
+            raise OutputUnwritable(learned.reason)
+
+
+def _run_chunks(plan: RunPlan, out: Path, chunk_size: int | None, max_bytes: int, allow_downgrade: bool,
+                collector: RunCollector, in_flight: int = 0, model: str | None = None) -> None:
+    """Run the chunks of ``plan.todo``, at most ``IN_FLIGHT`` at a time: the next is submitted when any chunk in
     flight has ended (whichever ends first: threads and Dask workers finish out of order), and
     each one's documents are then on disk and in the manifest, and on the progress bar. A chunk whose task run
     crashed outright (a lost worker) has its documents recorded as failed; the other chunks go
     on. A full or read-only output folder stops the run (raised once the chunks in flight ended)."""
+    files, ids, version, retranslate = plan.todo, plan.ids, plan.version, set(plan.retranslate)
     size = chunk_size_for(len(files), chunk_size)
     sections = len(files) <= REPORT_SECTIONS  # a small run's report shows every document
     pending: dict[PrefectFuture[Any], list[str]] = {}  # the futures in flight, each with its chunk
@@ -426,11 +320,11 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
             stop = stop or unwritable(err)
             if stop is not None:
                 return
-            error = printable("".join(traceback.format_exception_only(type(err), err)).strip())
+            error = error_text(err)
             label = chunk_label([ids[p] for p in chunk])
             get_run_logger().error("chunk %s crashed: %s", label, error)
-            lost = [Work(path=p, id=ids[p], failed=Failed(id=ids[p], source=Source(path=display_path(p), sha256=""),
-                                                          stage="chunk", error=error)) for p in chunk]
+            lost = [Doc(p, ids[p], end=SetAside("chunk", FAILED, error, Source(path=display_path(p), sha256="")))
+                    for p in chunk]
             write_setaside(lost, out)
             commit_chunk(lost, out / MANIFEST_FILE, version)
             result = write_part(lost, collector.part_path(label), sections)
@@ -452,7 +346,7 @@ def _run_chunks(files: list[str], ids: dict[str, str], out: Path, chunk_size: in
         chunk = files[i:i + size]
         label = chunk_label([ids[p] for p in chunk])
         future = chunk_task.submit(chunk, {p: ids[p] for p in chunk}, label, str(out), max_bytes, version,
-                                   allow_downgrade, sections, model, [p for p in chunk if p in (retranslate or ())])
+                                   allow_downgrade, sections, model, [p for p in chunk if p in retranslate])
         pending[future] = chunk
     while pending:
         finish_next()

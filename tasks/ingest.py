@@ -27,9 +27,9 @@ import ftfy.chardata
 
 from vnclean.tasks.blocks import detect_shape
 from vnclean.tasks.legacy import DECODERS, best_reading, is_syllable, syllable_score
+from vnclean.tasks.limits import DEFAULT_MAX_BYTES
 from vnclean.tasks.models import Rejected, Source
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # The file names vnclean reads from an input folder: plain text, crawler Markdown, saved HTML.
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 

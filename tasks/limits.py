@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from vnclean.tasks.boilerplate import Stripped
 
 LIMITS_FILE = Path(__file__).parent / "data" / "limits" / "limits.toml"
+# A scrape larger than this is rejected (too_large) before it is read; ``--max-bytes`` changes it.
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _SENTENCE_END = re.compile(r"[.!?…][\"”’»)\]]*\s+")
 
 

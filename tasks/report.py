@@ -13,7 +13,7 @@ from vnclean.tasks.write import atomic_write
 
 if TYPE_CHECKING:
     from vnclean.tasks.models import Repair
-    from vnclean.tasks.pipeline import Work
+    from vnclean.tasks.pipeline import Doc
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:1rem;color:#222}
@@ -85,7 +85,7 @@ def _field_html(where: str, inner: str, photo: str) -> str:
 MAX_RAW_LINES = 1_500  # raw lines shown per document in its section (the rest: counted)
 
 
-def document_section(work: Work) -> str:
+def document_section(work: Doc) -> str:
     """One document's section: raw scrape (removed lines struck through with their reason),
     clean Vietnamese with repairs highlighted, English."""
     doc = work.document
@@ -153,7 +153,7 @@ def render_index(heading: str, rows: list[str], sections: list[str], more: str =
             + "".join(sections) + "</body></html>\n")
 
 
-def render_report(works: list[Work]) -> str:
+def render_report(works: list[Doc]) -> str:
     """The whole report over documents held in memory (a small run, tests)."""
     from vnclean.tasks.runrecord import row_of
 
@@ -164,7 +164,7 @@ def render_report(works: list[Work]) -> str:
                         [document_section(w) for w in done])
 
 
-def write_report(works: list[Work], output_dir: Path) -> Path:
+def write_report(works: list[Doc], output_dir: Path) -> Path:
     path = output_dir / "report.html"
     atomic_write(path, render_report(sorted(works, key=lambda w: w.id)))
     return path
@@ -174,15 +174,16 @@ def write_report(works: list[Work], output_dir: Path) -> Path:
 # The review in the Prefect UI (a markdown artifact): what needs a person's eyes, per document
 
 
-def review_notes(w: Work) -> list[str]:
+def review_notes(w: Doc) -> list[str]:
     """What a person should look at in one document, as markdown list items (none: nothing)."""
     from collections import Counter
 
     notes: list[str] = []
-    if w.rejected is not None:
-        notes.append(f"- set aside ({md_text(w.rejected.reason)}): {md_text(w.rejected.detail)}")
-    elif w.failed is not None:
-        notes.append(f"- failed in {md_text(w.failed.stage)}: {md_text(w.failed.error)}")
+    aside = w.set_aside
+    if aside is not None and not aside.failed:
+        notes.append(f"- set aside ({md_text(aside.reason)}): {md_text(aside.detail)}")
+    elif aside is not None:
+        notes.append(f"- failed in {md_text(aside.stage)}: {md_text(aside.detail)}")
     elif w.document is not None:
         d = w.document
         if d.machine_translated.flagged:
@@ -217,7 +218,7 @@ def review_markdown_of(entries: list[tuple[str, str, list[str]]], more: int, qui
     return "\n".join(lines)
 
 
-def review_markdown(works: list[Work], limit: int = 100) -> str:
+def review_markdown(works: list[Doc], limit: int = 100) -> str:
     """Documents that need review first (set aside, garbled machine translation, repairs, uncertain
     names, translation problems), each with what was changed or doubted; then the count of
     documents that need nothing. A server's UI cannot open ``report.html``; this it shows."""

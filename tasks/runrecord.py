@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from vnclean.tasks.limits import load_limits, shorten
 from vnclean.tasks.write import atomic_write
 
 if TYPE_CHECKING:
-    from vnclean.tasks.pipeline import Work
+    from vnclean.tasks.pipeline import Doc
 
 PARTS_DIR = "_parts"
 DOCUMENTS_FILE = "_documents.jsonl"
@@ -85,9 +86,35 @@ class RunSummary:
     # seconds spent in each stage, summed over documents (where the time goes; the flow runs
     # chunks concurrently, so these can add up to more than ``seconds``)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # over ok documents, as ``kept``: lines removed per reason (they sum to kept["removed"]) and
+    # repairs per kind
+    removed: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)
+    # documents set aside, per stage and reason: {"ingest": {"binary": 1, "empty": 2}, "strip": {"failed": 1}}
+    set_aside: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, record: dict) -> RunSummary:
+        """The summary from its record (``asdict``: what a flow run returns, ``_run.json``)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in names}
+        return cls(**{**values, "rows": [Row(**r) for r in record.get("rows", [])]})
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
+
+    def sort_counts(self) -> None:
+        """The counts per reason in the order of their names (a stable record, whatever the chunks' order)."""
+        self.removed, self.repairs = dict(sorted(self.removed.items())), dict(sorted(self.repairs.items()))
+        self.set_aside = {stage: dict(sorted(reasons.items())) for stage, reasons in sorted(self.set_aside.items())}
+
+    def by_reason(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """For a person: (what is counted, [(reason, count), …] most first) for the counts per
+        reason that have any: lines removed, repairs, documents set aside (``stage/reason``)."""
+        aside = {f"{stage}/{reason}": n for stage, reasons in self.set_aside.items() for reason, n in reasons.items()}
+        return [(what, sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+                for what, counts in (("lines removed by reason", self.removed), ("repairs by kind", self.repairs),
+                                     ("set aside by stage and reason", aside)) if counts]
 
     @property
     def processed(self) -> int:
@@ -97,54 +124,95 @@ class RunSummary:
     def failed_any(self) -> bool:
         return bool(self.count("rejected") or self.count("failed") or self.translation_failed)
 
-    def add(self, row: Row, stage_seconds: dict[str, float], cache: tuple[int, int] = (0, 0)) -> None:
-        """Count one document (its row is kept by the caller's policy)."""
+    def add(self, row: Row, stage_seconds: dict[str, float], cache: tuple[int, int] = (0, 0),
+            tally: Tally | None = None) -> None:
+        """Count one document (its row is kept by the caller's policy), with its counts per reason."""
         self.counts[row.status] = self.counts.get(row.status, 0) + 1
         self.translation_failed += row.status == "ok" and row.translation == "failed"
         if row.status == "ok":
             for name, value in (("paragraphs", row.paragraphs), ("removed", row.removed), ("repairs", row.repairs)):
                 self.kept[name] = self.kept.get(name, 0) + value
+        if tally is not None:
+            if row.status == "ok":
+                _count(self.removed, tally.removed)
+                _count(self.repairs, tally.repairs)
+            if tally.set_aside is not None:
+                stage, reason = tally.set_aside
+                _count(self.set_aside.setdefault(stage, {}), {reason: 1})
         for stage, spent in stage_seconds.items():
             self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + spent, 4)
         self.cache_hits += cache[0]
         self.cache_misses += cache[1]
 
 
-def row_of(w: Work) -> Row:
+@dataclass(frozen=True)
+class Tally:
+    """What one document adds to the run's counts per reason: its removed lines per reason and
+    repairs per kind (a document's), or the stage and reason it was set aside at."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)
+    set_aside: tuple[str, str] | None = None
+
+    @classmethod
+    def of(cls, w: Doc) -> Tally:
+        if w.set_aside is not None:
+            return cls(set_aside=(w.set_aside.stage, w.set_aside.reason))
+        if w.document is None:
+            return cls()
+        return cls(dict(Counter(r.reason for r in w.document.removed)),
+                   dict(Counter(r.kind for r in w.document.repairs)))
+
+    @classmethod
+    def from_json(cls, item: dict | None) -> Tally | None:
+        if item is None:
+            return None
+        aside = item.get("set_aside")
+        return cls(item.get("removed", {}), item.get("repairs", {}), (aside[0], aside[1]) if aside else None)
+
+
+def _count(into: dict[str, int], counts: dict[str, int]) -> None:
+    for key, n in counts.items():
+        into[key] = into.get(key, 0) + n
+
+
+def row_of(w: Doc) -> Row:
     """A document's row of the run summary (titles and reasons capped, see tasks/data/limits)."""
     limits = load_limits()
     secs = round(sum(w.seconds.values()), 4)
-    if w.rejected is not None:
+    aside, done = w.set_aside, w.done
+    if aside is not None and not aside.failed:
         return Row(w.id, "rejected", seconds=secs,
-                   reason=shorten(f"{w.rejected.reason}: {w.rejected.detail}", limits.row_reason_chars))
-    if w.failed is not None or w.document is None:
-        why = f"{w.failed.stage}: {w.failed.error}" if w.failed is not None else "not written"
+                   reason=shorten(f"{aside.reason}: {aside.detail}", limits.row_reason_chars))
+    if aside is not None or done is None:
+        why = f"{aside.stage}: {aside.detail}" if aside is not None else "not written"
         return Row(w.id, "failed", seconds=secs, reason=shorten(why, limits.row_reason_chars))
-    d = w.document
+    d = done.document
     title = shorten(d.title or "", limits.row_title_chars)
-    if w.waiting is not None:
+    if done.waiting is not None:
         return Row(d.id, "waiting", d.site, title, len(d.paragraphs), len(d.removed), len(d.repairs),
-                   d.machine_translated.score, w.translation.status if w.translation else "", secs,
-                   shorten(w.waiting, limits.row_reason_chars))
+                   d.machine_translated.score, done.translation, secs, shorten(done.waiting, limits.row_reason_chars))
     reason = (d.translation.detail or "") if d.translation.status == "failed" else ""
     return Row(d.id, "ok", d.site, title, len(d.paragraphs), len(d.removed), len(d.repairs),
                d.machine_translated.score, d.translation.status, secs, shorten(reason, limits.row_reason_chars))
 
 
-def _cache_of(w: Work) -> tuple[int, int]:
-    if w.document is None or w.waiting is not None:
+def _cache_of(w: Doc) -> tuple[int, int]:
+    done = w.done
+    if done is None or done.waiting is not None:
         return 0, 0
-    return w.document.translation.cache_hits, w.document.translation.cache_misses
+    return done.document.translation.cache_hits, done.document.translation.cache_misses
 
 
-def summarise(works: list[Work], input_dir: str | Path, output_dir: str | Path, model: str | None,
+def summarise(works: list[Doc], input_dir: str | Path, output_dir: str | Path, model: str | None,
               seconds: float) -> RunSummary:
     """The summary of documents held in memory (a small run, tests): every row kept."""
     summary = RunSummary(display_path(input_dir), display_path(output_dir), model, seconds=round(seconds, 2))
     for w in works:
         row = row_of(w)
         summary.rows.append(row)
-        summary.add(row, w.seconds, _cache_of(w))
+        summary.add(row, w.seconds, _cache_of(w), Tally.of(w))
+    summary.sort_counts()
     return summary
 
 
@@ -157,7 +225,7 @@ class ChunkResult:
     part: str  # the chunk's part file
 
 
-def write_part(works: list[Work], path: Path, sections: bool) -> ChunkResult:
+def write_part(works: list[Doc], path: Path, sections: bool) -> ChunkResult:
     """The chunk's part file (one JSON line per document) and its :class:`ChunkResult`.
     ``sections``: render every document's report section (a small run), else only those of
     documents a person should look at."""
@@ -171,8 +239,9 @@ def write_part(works: list[Work], path: Path, sections: bool) -> ChunkResult:
         attention = bool(notes) or row.needs_attention
         section = document_section(w) if w.document is not None and (sections or attention) else None
         label = (w.document.title or display_path(w.path)) if w.document is not None else display_path(w.path)
-        lines.append(json.dumps({"row": asdict(row), "stages": w.seconds, "cache": _cache_of(w), "label": label,
-                                 "notes": notes, "attention": attention, "section": section}, ensure_ascii=False))
+        lines.append(json.dumps({"row": asdict(row), "stages": w.seconds, "cache": _cache_of(w),
+                                 "tally": asdict(Tally.of(w)), "label": label, "notes": notes,
+                                 "attention": attention, "section": section}, ensure_ascii=False))
         statuses.append((w.id, row.status))
     atomic_write(path, "\n".join(lines) + "\n")
     return ChunkResult(path.stem, statuses, str(path))
@@ -218,10 +287,11 @@ class RunCollector:
         with open(temp, "w", encoding="utf-8") as handle:
             for item in self._lines():
                 row = Row(**item["row"])
-                summary.add(row, item["stages"], tuple(item["cache"]))
+                summary.add(row, item["stages"], tuple(item["cache"]), Tally.from_json(item.get("tally")))
                 handle.write(json.dumps(item["row"], ensure_ascii=False) + "\n")
                 self._keep(item, row, rows, attention_rows, review)
         os.replace(temp, documents)
+        summary.sort_counts()
         summary.rows = rows if len(rows) <= ROWS_KEPT else attention_rows
         return review, self._sections()
 

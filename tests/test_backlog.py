@@ -28,28 +28,30 @@ def test_chunks_in_flight_are_bounded_and_the_run_record_is_capped(prefect_api, 
                                                                    monkeypatch):
     import vnclean.flows.chunk as fc
     import vnclean.flows.pipeline as fp
+    import vnclean.flows.run as fr
     import vnclean.tasks.runrecord as rr
 
     monkeypatch.setattr(fp, "IN_FLIGHT", 2)
     monkeypatch.setattr(rr, "ROWS_KEPT", 5)
     monkeypatch.setattr(fp, "REPORT_SECTIONS", 3)
+    monkeypatch.setattr(fr, "REPORT_SECTIONS", 3)
     monkeypatch.setattr(rr, "REPORT_SECTIONS", 3)
-    monkeypatch.setattr(fp, "INDEX_ROWS", 6)
+    monkeypatch.setattr(fr, "INDEX_ROWS", 6)
     active, peak, lock = [0], [0], threading.Lock()
-    real_ingest, real_part = fc.ingest_step, fc.write_part
+    real_ingest, real_part = fc.ingest_stage, fc.write_part
 
-    def ingest_step(max_bytes):  # a chunk starts
+    def ingest_stage(items, max_bytes):  # a chunk starts
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
-        return real_ingest(max_bytes)
+        return real_ingest(items, max_bytes)
 
     def write_part(works, path, sections):  # ... and ends
         with lock:
             active[0] -= 1
         return real_part(works, path, sections)
 
-    monkeypatch.setattr(fc, "ingest_step", ingest_step)  # a chunk's stages run in vnclean.flows.chunk
+    monkeypatch.setattr(fc, "ingest_stage", ingest_stage)  # a chunk's stages run in vnclean.flows.chunk
     monkeypatch.setattr(fc, "write_part", write_part)
     out = tmp_path / "output"
     summary = fp.process_scrapes(input_dir=str(batch), output_dir=str(out), chunk_size=3)
@@ -130,8 +132,8 @@ def test_worker_processes_run_chunks_without_importing_prefect(seed_paths, tmp_p
     Prefect (and the flow) cost each worker ~10 s of CPU and ~100 MB before its first document."""
     import vnclean.flows.pipeline as fp
     from vnclean.flows.chunk import run_chunk
+    from vnclean.flows.run import version_key
     from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
-    from vnclean.tasks.pipeline import version_key
 
     paths = [str(p) for p in seed_paths]
     with fp._processes(2):
@@ -186,8 +188,8 @@ def test_a_large_chunk_goes_through_the_stages_in_slices_and_writes_the_same_doc
     import filecmp
 
     import vnclean.flows.chunk as chunk
+    from vnclean.flows.run import version_key
     from vnclean.tasks.ingest import DEFAULT_MAX_BYTES, assign_ids
-    from vnclean.tasks.pipeline import version_key
     from vnclean.tasks.runrecord import PARTS_DIR
 
     paths = [str(p) for p in seed_paths]

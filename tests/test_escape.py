@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from vnclean.tasks.escape import md_link, md_text
 from vnclean.tasks.ingest import printable
 from vnclean.tasks.models import Failed, Rejected, Repair, Source, Uncertain
-from vnclean.tasks.pipeline import Work, process_chunk
+from vnclean.tasks.pipeline import Doc, Done, SetAside, process_chunk
 from vnclean.tasks.report import render_report, review_markdown
 
 ATTACKS = ["[x](javascript:alert(8))", "![i](data:text/html;base64,PHNjcmlwdD4=)", "<script>alert(1)</script>",
@@ -73,7 +73,7 @@ def test_a_name_repaired_twice_in_one_paragraph_is_marked_twice_without_nesting(
     doc.paragraphs = ["Thủ tướng Nguyễn Tấn Dũng nói. Ông Nguyễn Tấn Dũng cũng cho biết, ông Vương Nghị đồng ý."]
     doc.repairs = [Repair(kind="pinyin-name", before="Wang Yi", after="Vương Nghị", index=0),
                    *[Repair(kind="pinyin-name", before="Ruan Jinyong", after="Nguyễn Tấn Dũng", index=0)] * 2]
-    parsed = Parsed(render_report([Work(path="x.txt", id=doc.id, ingested=seed_work.ingested, document=doc)]))
+    parsed = Parsed(render_report([Doc(path="x.txt", id=doc.id, end=Done(doc, seed_work.ingested))]))
     paragraph_fixes = [f for f in parsed.fixes if f[1] in ("Nguyễn Tấn Dũng", "Vương Nghị")]
     assert paragraph_fixes[-3:] == [("Ruan Jinyong → Nguyễn Tấn Dũng", "Nguyễn Tấn Dũng")] * 2 + [
         ("Wang Yi → Vương Nghị", "Vương Nghị")]
@@ -88,8 +88,8 @@ def test_report_html_shows_any_text_as_text(seed_work, title, before, name, text
     doc.paragraphs = [f"{text} {name} và {name}."]
     doc.repairs = [Repair(kind="pinyin-name", before=before, after=name, index=0)] * 2
     doc.uncertain = [Uncertain(kind="name", text=name, candidates=[title, before])]
-    work = Work(path="x.txt", id=doc.id, ingested=seed_work.ingested, document=doc)
-    failed = Work(path=f"{name}.txt", id="f", failed=Failed(id="f", stage="strip", error=text))
+    work = Doc(path="x.txt", id=doc.id, end=Done(doc, seed_work.ingested))
+    failed = Doc(path=f"{name}.txt", id="f", end=SetAside.of(Failed(id="f", stage="strip", error=text)))
     parsed = Parsed(render_report([work, failed]))
     for tag, attrs in parsed.tags:
         assert tag in ALLOWED_TAGS, tag
@@ -121,9 +121,9 @@ def test_review_markdown_shows_any_text_as_text(seed_work, title, before, after,
     doc.title = title
     doc.repairs = [Repair(kind="pinyin-name", before=before, after=after, index=0)]
     doc.uncertain = [Uncertain(kind="name", text=name, candidates=[after])]
-    works = [Work(path="x.txt", id=doc.id, document=doc),
-             Work(path=f"in/{name}.txt", id="r", rejected=Rejected(id="r", source=Source(path="p", sha256=""),
-                                                                  reason="empty", detail=detail))]
+    works = [Doc(path="x.txt", id=doc.id, end=Done(doc)),
+             Doc(path=f"in/{name}.txt", id="r", end=SetAside.of(Rejected(id="r", source=Source(path="p", sha256=""),
+                                                                         reason="empty", detail=detail)))]
     children = inline_children(review_markdown(works))
     assert {c.type for line in children for c in line} <= {"text"}  # no link, image, HTML, code, emphasis
     lines = ["".join(c.content for c in line) for line in children]
@@ -137,7 +137,8 @@ def test_run_summary_markdown_links_only_the_report(tmp_path_factory, input_dir,
 
     out = tmp_path_factory.mktemp("summary out [x](javascript:y)")
     (out / "report.html").write_text("<!doctype html>", encoding="utf-8")
-    summary = RunSummary(input_dir, str(out), None, rows=[Row(doc_id, "failed", reason=reason)])
+    summary = RunSummary(input_dir, str(out), None, rows=[Row(doc_id, "failed", reason=reason)],
+                         removed={reason: 2}, set_aside={"strip": {reason: 1}})
     tokens = [c for line in inline_children(summary_markdown(summary)) for c in line]
     links = [t.attrs["href"] for t in tokens if t.type == "link_open"]
     assert links == [(out / "report.html").resolve().as_uri()]
@@ -170,13 +171,11 @@ def test_the_terminal_summary_prints_reasons_as_text(monkeypatch):
 
     monkeypatch.setattr(cli, "console", Console(file=io.StringIO(), width=300))
     reason = "strip: ValueError: [/red][link=javascript:alert(1)]x[/link] [bold]"
-    from dataclasses import asdict
-
     from vnclean.tasks.runrecord import Row, RunSummary
 
     summary = RunSummary("i", "o", "m", inputs=1, new=1, seconds=1)
     row = Row("x", "failed", reason=reason)
     summary.rows.append(row)
     summary.add(row, {})
-    cli._print_summary(asdict(summary))
+    cli._print_summary(summary)
     assert f"x: failed — {reason}" in cli.console.file.getvalue()

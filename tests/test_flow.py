@@ -5,6 +5,7 @@ import filecmp
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,17 @@ def test_bad_files_are_set_aside_and_the_batch_goes_on(prefect_api, input_copy, 
     reasons = {p.stem: json.loads(p.read_text())["reason"] for p in (out / "_rejected").glob("*.json")}
     assert reasons == {"empty": "empty", "photo": "binary", "folder": "not_a_file"}
     assert acceptance(out, input_copy).returncode == 0
+    # the run's record counts the removed lines per reason, the repairs per kind and the set-asides
+    # per stage and reason, as the documents and records written say
+    record = json.loads((out / "_run.json").read_text(encoding="utf-8"))
+    documents = [json.loads((out / f"{p.stem}.json").read_text(encoding="utf-8")) for p in input_copy.glob("0*.txt")]
+    assert record["removed"] == dict(sorted(Counter(r["reason"] for d in documents for r in d["removed"]).items()))
+    assert record["repairs"] == dict(sorted(Counter(r["kind"] for d in documents for r in d["repairs"]).items()))
+    assert sum(record["removed"].values()) == record["kept"]["removed"] > 0
+    assert record["set_aside"] == {"ingest": dict(sorted(Counter(reasons.values()).items()))}
+    last = json.loads((out / "_runs.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert (last["removed"], last["repairs"], last["set_aside"]) == (
+        record["removed"], record["repairs"], record["set_aside"])
     strict = run_state(input_copy, out, force=True, fail_on_rejected=True)
     assert strict.is_failed()
     assert strict.message == "3 of 8 files rejected (see _rejected/)"
@@ -212,7 +224,7 @@ def test_a_crashed_chunk_is_recorded_and_the_run_finishes(prefect_api, input_cop
     def bug(*args):  # a task that raises outside the per-document isolation (a bug, a lost worker)
         raise RuntimeError("a bug in the translate task")
 
-    monkeypatch.setattr(vnclean.flows.chunk, "translate_step", bug)
+    monkeypatch.setattr(vnclean.flows.chunk, "translate_stage", bug)
     out = tmp_path / "output"
     from vnclean.flows.outcome import RunFailed
     from vnclean.flows.pipeline import process_scrapes

@@ -99,8 +99,8 @@ def test_a_failing_document_with_a_244_byte_name_is_set_aside(tmp_path, monkeypa
 
     monkeypatch.setattr(pipeline, "repair_document", boom)
     (work,) = process_chunk([os.fsdecode(path)], tmp_path / "out", translator=None)
-    assert work.failed is not None
-    assert work.failed.stage == "repair"
+    assert work.set_aside is not None
+    assert work.set_aside.stage == "repair"
     record = Failed.model_validate_json((tmp_path / "out" / "_failed" / f"{work.id}.json").read_text(encoding="utf-8"))
     assert record.source is not None
     assert record.source.path.endswith("aaaa.txt")
@@ -172,7 +172,7 @@ def test_no_input_name_can_crash_a_run(names, tmp_path_factory):
             assert written.source.path
             assert (out / f"{work.id}.vi.txt").exists()
         else:
-            folder, model = ("_rejected", Rejected) if work.rejected else ("_failed", Failed)
+            folder, model = ("_rejected", Rejected) if isinstance(work.record, Rejected) else ("_failed", Failed)
             record = model.model_validate_json((out / folder / f"{work.id}.json").read_text(encoding="utf-8"))
             assert record.source is not None
             assert record.source.path

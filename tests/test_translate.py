@@ -194,7 +194,7 @@ def test_overlong_sentences_are_split_before_the_model(tiny_model):
 
 def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_model, seed_paths):
     from vnclean.tasks.ingest import ingest_file
-    from vnclean.tasks.pipeline import Work, repair_step, run_stage, strip_step, translate_step
+    from vnclean.tasks.pipeline import Doc, repair, strip, translate_stage
 
     translator = Translator(tiny_model)
     real = translator.translate_texts
@@ -207,22 +207,21 @@ def test_a_transient_model_error_is_retried_and_a_lasting_one_recorded(tiny_mode
         return real(texts, counts)
 
     translator.translate_texts = flaky
-    work = Work(path=str(seed_paths[0]), ingested=ingest_file(seed_paths[0]))
-    run_stage([work], "strip", strip_step())
-    run_stage([work], "repair", repair_step)
-    run_stage([work], "translate", translate_step(translator))
+    doc = Doc(path=str(seed_paths[0]), id=seed_paths[0].stem)
+    fixed = repair(strip(ingest_file(seed_paths[0])))
+    ((_, translated),) = translate_stage([(doc, fixed)], translator)
     assert len(calls) == 2
-    assert work.translation.status == "ok"
-    assert work.failed is None
+    assert translated.translation.status == "ok"
+    assert doc.end is None  # not set aside: on its way to the write stage
 
     def broken(texts, counts=None):
         raise RuntimeError("std::bad_alloc")
 
     translator.translate_texts = broken
-    run_stage([work], "translate", translate_step(translator))
-    assert work.failed is None
-    assert work.translation.status == "failed"
-    assert work.translation.detail == "translation failed twice: RuntimeError: std::bad_alloc"
+    ((_, translated),) = translate_stage([(doc, fixed)], translator)
+    assert doc.end is None
+    assert translated.translation.status == "failed"
+    assert translated.translation.detail == "translation failed twice: RuntimeError: std::bad_alloc"
 
 
 def test_an_unreadable_translation_memory_is_set_aside_not_fatal(tiny_model, tmp_path):

@@ -59,8 +59,8 @@ def test_a_crash_in_one_document_does_not_stop_the_chunk(seed_paths, tmp_path, m
 
     monkeypatch.setattr(pipeline, "repair_document", flaky)
     works = process_chunk([str(p) for p in seed_paths], tmp_path, translator=None)
-    failed = [w for w in works if w.failed]
-    assert [(w.id, w.failed.stage) for w in failed] == [(seed_paths[0].stem, "repair")]
+    failed = [w for w in works if w.set_aside]
+    assert [(w.id, w.set_aside.stage, w.set_aside.reason) for w in failed] == [(seed_paths[0].stem, "repair", "failed")]
     assert "boom" in json.loads((tmp_path / "_failed" / f"{seed_paths[0].stem}.json").read_text())["error"]
     assert sum(1 for w in works if w.document) == len(seed_paths) - 1
 
@@ -97,8 +97,8 @@ def test_a_document_whose_json_cannot_be_written_keeps_every_earlier_file(seed_p
     (out / f"{work.id}.json").unlink()
     (out / f"{work.id}.json").mkdir()
     (again,) = process_chunk([str(seed_paths[0])], out, None)
-    assert again.failed is not None
-    assert again.failed.stage == "write"
+    assert again.set_aside is not None
+    assert again.set_aside.stage == "write"
     assert vi.read_bytes() == b"the earlier version\n" != before
     assert not list(out.glob(".*.tmp"))
 
@@ -163,7 +163,7 @@ def test_a_chunk_whose_durable_step_fails_keeps_every_earlier_document(seed_path
             process_chunk(paths, out, translator=None)
     else:
         works = process_chunk(paths, out, translator=None)
-        assert [(w.failed.stage, "Input/output error" in w.failed.error) for w in works] == [("write", True)] * 5
+        assert [(w.set_aside.stage, "Input/output error" in w.set_aside.detail) for w in works] == [("write", True)] * 5
         assert all(w.document is None and not w.outputs for w in works)
     assert {p.name: p.read_bytes() for p in out.glob("0*")} == {k: v + b" " for k, v in before.items()}
     assert not list(out.rglob(".*.tmp"))
@@ -176,8 +176,8 @@ def test_a_document_that_cannot_be_put_in_place_fails_alone(seed_paths, tmp_path
     blocked = seed_paths[2].stem
     (out / f"{blocked}.json").mkdir(parents=True)
     works = process_chunk([str(p) for p in seed_paths], out, translator=None)
-    assert [w.id for w in works if w.failed] == [blocked]
-    assert works[2].failed.stage == "write"
+    assert [w.id for w in works if w.set_aside] == [blocked]
+    assert works[2].set_aside.stage == "write"
     assert not (out / f"{blocked}.vi.txt").exists()
     assert not list(out.glob(".*.tmp"))
     assert sum((out / f"{p.stem}.json").is_file() for p in seed_paths) == 4

@@ -19,6 +19,10 @@ import signal
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import uvicorn
 
 PR_SET_PDEATHSIG = 1
 DRAIN_SECONDS = 3.0  # per Prefect worker (logs, events) when a run is interrupted
@@ -37,7 +41,7 @@ class InProcessAPI:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))  # a free port, held from now on (no race with another run)
         self.api_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/api"
-        self.server = None
+        self.server: uvicorn.Server | None = None
         self.thread: threading.Thread | None = None
 
     def start(self, timeout: float) -> None:

@@ -6,7 +6,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import typer
@@ -18,6 +18,10 @@ from rich.table import Table
 
 import vnclean._env  # noqa: F401  (before anything imports Prefect)
 from vnclean import api
+from vnclean.tasks.limits import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from vnclean.tasks.runrecord import RunSummary
 
 app = typer.Typer(help="Clean scraped Vietnamese news and translate it to English offline.", no_args_is_help=True)
 model_app = typer.Typer(help="The vi→en translation model (Argos Translate package).", no_args_is_help=True)
@@ -39,7 +43,7 @@ def run(
     output: Annotated[Path, typer.Option("--output", "-o", help="folder for the documents")] = Path("output"),
     chunk_size: Annotated[int | None, typer.Option(help="documents per task run (default: 1 up to 20 documents, then 50, growing with the batch up to 500)")] = None,
     processes: Annotated[int, typer.Option(help="worker processes for the chunks: 1 runs them in threads of this process; default 0: one per core (at most 4) from 1,000 documents to do, else 1")] = 0,
-    max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = 20 * 1024 * 1024,
+    max_bytes: Annotated[int, typer.Option(help="reject files larger than this")] = DEFAULT_MAX_BYTES,
     require_translation: Annotated[bool, typer.Option("--require-translation", help="fail when no vi→en model is installed")] = False,
     force: Annotated[bool, typer.Option("--force", help="reprocess every input, not only new or changed ones")] = False,
     allow_downgrade: Annotated[bool, typer.Option("--allow-downgrade", help="write documents without English even over "
@@ -71,8 +75,11 @@ def run(
     if require_translation and chosen is None:
         console.print(f"[red]{MISSING_MODEL}[/red]")
         raise typer.Exit(2)
-    from vnclean.tasks.ingest import list_inputs
-    files = list_inputs(input)
+    from vnclean.flows.run import inputs, nothing_new, plan_run
+    from vnclean.tasks.runrecord import RunSummary
+
+    files = inputs(input)
+    model_id = chosen.id if chosen else None
     if not files:
         console.print(f"No scrapes in {input}: vnclean reads the *.txt, *.md and *.html files of the folder. "
                       "Prefect was not started.")
@@ -81,7 +88,7 @@ def run(
 
     if dry_run:
         try:
-            plan = _plan(files, output, force, chosen)
+            plan = plan_run(files, output, model_id, force)
         except OutputUnwritable as err:
             _stopped(str(err))
         console.print(f"{len(files)} inputs: {plan.new} new, {plan.changed} changed, {plan.outdated} done by another "
@@ -97,10 +104,10 @@ def run(
             console.print(f"  … and {len(plan.todo) - 20} more")
         return
     try:
-        nothing_new = not force and not os.environ.get("PREFECT_API_URL") and _nothing_new(files, output, chosen)
+        done = not force and not os.environ.get("PREFECT_API_URL") and nothing_new(files, output, model_id)
     except OutputUnwritable as err:
         _stopped(str(err))
-    if nothing_new:
+    if done:
         console.print(f"Nothing new: all {len(files)} inputs are unchanged since they were processed by this "
                       "pipeline version (--force reprocesses them). Prefect was not started.")
         return
@@ -134,7 +141,7 @@ def run(
                               max_bytes=max_bytes, require_translation=require_translation, force=force,
                               allow_downgrade=allow_downgrade, fail_on_rejected=fail_on_rejected,
                               processes=processes if runner == "threads" else 1, wait_for_lock=wait_for_lock,
-                              model=chosen.id if chosen else None)
+                              model=model_id)
             except RunFailed as failed:  # the flow run ended Failed; everything is written
                 result = failed.summary
         except OutputLocked as err:
@@ -146,13 +153,13 @@ def run(
         finally:
             signal.signal(signal.SIGTERM, previous)
             progress.unsubscribe(advance)
-    if result.get("stopped"):
-        _stopped(result["stopped"])
-    _print_summary(result)
-    counts = result["counts"]
-    if counts.get("rejected") or counts.get("failed") or result["translation_failed"]:
+    summary = RunSummary.from_record(result)
+    if summary.stopped:
+        _stopped(summary.stopped)
+    _print_summary(summary)
+    if summary.failed_any:
         raise typer.Exit(EXIT_FAILED)
-    if counts.get("waiting"):
+    if summary.count("waiting"):
         raise typer.Exit(EXIT_WAITING)
 
 
@@ -324,108 +331,75 @@ def serve(
                   markup=False)
 
 
-def _plan(files: list[Path], output: Path, force: bool = False, model=None):
-    """What a run translating with ``model`` (an installed package, or None) would do with
-    ``files``, from the manifest (without creating one)."""
-    from vnclean.tasks.manifest import Manifest, Plan
-    from vnclean.tasks.pipeline import version_key
-
-    manifest_path = output / "_manifest.sqlite"
-    if not manifest_path.is_file():
-        return Plan(todo=[str(p) for p in files], new=len(files))
-    manifest = Manifest(manifest_path)
-    try:
-        return manifest.plan([str(p) for p in files], version_key(model.id if model else None), force)
-    finally:
-        manifest.close()
-
-
-def _nothing_new(files: list[Path], output: Path, model=None) -> bool:
-    """True when the manifest says every input is already done (with ``model``), with its outputs
-    intact, and report.html shows them all (a run would only skip them)."""
-    if not files or _plan(files, output, model=model).todo:  # no manifest: everything is new
-        return False
-    from vnclean.tasks.manifest import Manifest
-
-    manifest = Manifest(output / "_manifest.sqlite")
-    try:
-        return not manifest.report_pending()
-    finally:
-        manifest.close()
-
-
 TABLE_ROWS = 50  # the terminal's summary table lists the documents of runs up to this size
 
 
-def _print_summary(result: dict) -> None:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=f"vnclean: {result['input_dir']} → {result['output_dir']}", caption=(
+def _print_summary(s: RunSummary) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=f"vnclean: {s.input_dir} → {s.output_dir}", caption=(
         "para = paragraphs kept, rm = lines removed, fix = repairs, MT = machine-translation score, "
         "en = translation"))
     widths = {"id": 20, "status": 8, "site": 11, "para": 4, "rm": 3, "fix": 3, "MT": 4, "en": 7}
     for col, width in widths.items():
         table.add_column(col, justify="left" if col in ("id", "status", "site", "en") else "right",
                          no_wrap=True, min_width=width)
-    for r in result["rows"]:
-        style = None if r["status"] == "ok" else "red"
-        ok = r["status"] == "ok"
-        table.add_row(r["id"], r["status"], r["site"] or "", str(r["paragraphs"]) if ok else "",
-                      str(r["removed"]) if ok else "", str(r["repairs"]) if ok else "",
-                      f"{r['mt_score']:.2f}" if ok else "",
-                      {"missing-model": "missing"}.get(r["translation"], r["translation"]), style=style)
-    rows = result["rows"]  # every row of a run up to 1,000 documents, else those that need attention
-    counts = result["counts"]
-    processed = sum(counts.values())
+    for r in s.rows:
+        ok = r.status == "ok"
+        table.add_row(r.id, r.status, r.site or "", str(r.paragraphs) if ok else "", str(r.removed) if ok else "",
+                      str(r.repairs) if ok else "", f"{r.mt_score:.2f}" if ok else "",
+                      {"missing-model": "missing"}.get(r.translation, r.translation), style=None if ok else "red")
+    rows = s.rows  # every row of a run up to 1,000 documents, else those that need attention
+    processed = s.processed
     if rows and len(rows) == processed and processed <= TABLE_ROWS:
         console.print(table)
-    console.print(f"{result['inputs']} inputs: {result['new']} new, {result['changed']} changed, "
-                  f"{result['outdated']} redone for a new pipeline version or model, {result['retried']} retried, "
-                  + (f"{result['damaged']} redone because an output was missing, cut short or edited, "
-                     if result.get("damaged") else "")
-                  + (f"{result['forced']} done again because of --force, " if result.get("forced") else "")
-                  + f"{result['skipped']} unchanged and skipped (--force reprocesses them)")
+    console.print(f"{s.inputs} inputs: {s.new} new, {s.changed} changed, "
+                  f"{s.outdated} redone for a new pipeline version or model, {s.retried} retried, "
+                  + (f"{s.damaged} redone because an output was missing, cut short or edited, " if s.damaged else "")
+                  + (f"{s.forced} done again because of --force, " if s.forced else "")
+                  + f"{s.skipped} unchanged and skipped (--force reprocesses them)")
     untranslated: dict[str, list[str]] = {}
-    waiting = [r for r in rows if r["status"] == "waiting"]
-    set_aside = [r for r in rows if r["status"] in ("rejected", "failed")]
+    waiting = [r for r in rows if r.status == "waiting"]
+    set_aside = [r for r in rows if r.status in ("rejected", "failed")]
     for r in set_aside[:TABLE_ROWS]:
-        console.print(f"[red]{escape(r['id'])}: {r['status']} — {escape(r['reason'])}[/red]")
+        console.print(f"[red]{escape(r.id)}: {r.status} — {escape(r.reason)}[/red]")
     if len(set_aside) > TABLE_ROWS:
-        console.print(f"[red]… and {counts.get('rejected', 0) + counts.get('failed', 0) - TABLE_ROWS} more set aside: "
+        console.print(f"[red]… and {s.count('rejected') + s.count('failed') - TABLE_ROWS} more set aside: "
                       "see report.html and _documents.jsonl[/red]")
     for r in rows:
-        if r["status"] == "ok" and r["translation"] == "failed":
-            untranslated.setdefault(r["reason"], []).append(r["id"])
+        if r.status == "ok" and r.translation == "failed":
+            untranslated.setdefault(r.reason, []).append(r.id)
     for reason, ids in untranslated.items():  # one line per distinct reason (a broken model: one line)
         who = ids[0] if len(ids) == 1 else f"{len(ids)} documents ({ids[0]}, …)"
         console.print(f"[red]{escape(who)} written without English: {escape(reason)}. They will be retried on the next "
                       "run.[/red]")
     if waiting:  # one line: the cause is the same for all (no model here, or it cannot be loaded)
-        who = waiting[0]["id"] if counts.get("waiting") == 1 else f"{counts['waiting']} documents ({waiting[0]['id']}, …)"
+        who = waiting[0].id if s.count("waiting") == 1 else f"{s.count('waiting')} documents ({waiting[0].id}, …)"
         console.print(f"[yellow]{escape(who)} kept their stored English and wait for the model: this run's "
-                      f"translation is {waiting[0]['translation']}. Run again with the model (--allow-downgrade "
+                      f"translation is {waiting[0].translation}. Run again with the model (--allow-downgrade "
                       "writes them without English).[/yellow]")
-    kept = result["kept"]
     console.print(
-        f"processed {processed}: {counts.get('ok', 0)} ok, "
-        + (f"{counts['waiting']} waiting for the model, " if counts.get("waiting") else "")
-        + f"{counts.get('rejected', 0)} rejected, {counts.get('failed', 0)} failed · "
-        f"{kept.get('paragraphs', 0)} paragraphs kept · {kept.get('removed', 0)} lines removed · "
-        f"{kept.get('repairs', 0)} repairs · {result['seconds']} s")
-    if result.get("stage_seconds"):
+        f"processed {processed}: {s.count('ok')} ok, "
+        + (f"{s.count('waiting')} waiting for the model, " if s.count("waiting") else "")
+        + f"{s.count('rejected')} rejected, {s.count('failed')} failed · "
+        f"{s.kept.get('paragraphs', 0)} paragraphs kept · {s.kept.get('removed', 0)} lines removed · "
+        f"{s.kept.get('repairs', 0)} repairs · {s.seconds} s")
+    for what, counts in s.by_reason():  # lines removed by reason, repairs by kind, set aside by stage and reason
+        console.print(f"{what}: " + " · ".join(f"{escape(key)} {n}" for key, n in counts), highlight=False)
+    if s.stage_seconds:
         console.print("seconds per stage, summed over documents (which run concurrently): "
-                      + " · ".join(f"{stage} {secs:.2f}" for stage, secs in result["stage_seconds"].items()))
-    if result["model"] is None:
+                      + " · ".join(f"{stage} {secs:.2f}" for stage, secs in s.stage_seconds.items()))
+    if s.model is None:
         from vnclean.tasks.translate import MISSING_MODEL
 
         console.print(f"[yellow]Translation: missing-model — {MISSING_MODEL}[/yellow]")
     else:
-        failed = result["translation_failed"]
-        console.print(f"Translation: {result['model']} · {result['cache_hits']} sentences from the translation "
-                      f"memory, {result['cache_misses']} by the model"
+        failed = s.translation_failed
+        console.print(f"Translation: {s.model} · {s.cache_hits} sentences from the translation "
+                      f"memory, {s.cache_misses} by the model"
                       + (f" · [red]{failed} document(s) without English[/red]" if failed else ""))
     if processed:
-        console.print(f"Review report: {Path(result['output_dir']) / 'report.html'}"
+        console.print(f"Review report: {Path(s.output_dir) / 'report.html'}"
                       + ("" if processed <= TABLE_ROWS else f" · every document's row: "
-                         f"{Path(result['output_dir']) / '_documents.jsonl'}"))
+                         f"{Path(s.output_dir) / '_documents.jsonl'}"))
 
 
 @model_app.command("list")

@@ -13,6 +13,9 @@ DEFAULTS = {
     "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
     # warnings of the stage code (e.g. a cache file set aside) reach the flow run's logs in the UI
     "PREFECT_LOGGING_EXTRA_LOGGERS": "vnclean",
+    # ... and outside a flow run (the stages called as a library, tests) they go to the console only,
+    # without a warning per record that there is no run to send them to
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 for key, value in DEFAULTS.items():
     os.environ.setdefault(key, value)

@@ -358,6 +358,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_finishes(prefect_api
     assert (out / "report.html").read_text(encoding="utf-8").count("<h2") == 5  # the report included
 
 
+@pytest.mark.slow  # runs the flow on the temporary Prefect API
 def test_a_read_only_output_folder_stops_the_run_with_one_line(prefect_api, input_copy, small_tmpfs, argos_dir):
     out = small_tmpfs
     remount(out, "ro")

@@ -928,7 +928,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
         if title_key and _key(line) == title_key:
             b.remove(number, line, "duplicate")
             continue
-        marker = _END_MARKER.search(line)
+        marker = _END_MARKER.search(line) if "/." in line else None  # what every match holds: found faster
         if marker:
             kept = line[: marker.start()]
             line = kept if kept.endswith(tuple(_TERMINAL)) else kept + "."

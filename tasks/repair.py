@@ -560,6 +560,9 @@ def _find_pinyin_spans(text: str, table: NameTable, loose: bool = False) -> tupl
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
+        if not readings[i]:  # no way of reading it as pinyin: no span starts here (most words)
+            i += 1
+            continue
         found, best = half_split(i), None
         if found is None:
             found = surname_then_vietnamese(i)

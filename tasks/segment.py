@@ -8,6 +8,8 @@ signals that hold on any site (thresholds in ``data/strip/flattened.toml``):
 1. sentence ends (``.``, ``?``, ``!``, ``…``, closing quotes, then a capital or a digit);
 2. a date with its clock time ("20/05/2026 12:52 GMT+7") ending a short piece: a dateline or byline;
    the title a page prints twice at its top (``<title>``, then ``<h1>``): each its own piece;
+   a list's bullet standing as a word ("» Quy định mới …"), and a ``|`` between the items of a
+   menu, breadcrumb or byline (not between a date and its time);
 3. inside a piece, menu words before prose: the words before a capitalised word are the site's
    when they are Title Case (their "menu evidence" is high) and the words after read as prose;
    those words are cut at each capital, one piece per menu item, as the page's lines would have
@@ -34,6 +36,13 @@ _DATETIME = re.compile(
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}[\s,|-]*\d{1,2}[:h]\d{2}(?::\d{2})?|\d{1,2}[:h]\d{2}(?::\d{2})?[\s,|-]*"
     r"(?:ngày\s*)?\d{1,2}[/.-]\d{1,2}[/.-]\d{4})(?:\s*\(?(?:GMT|UTC)\s*\+\s*0?7(?::00)?\)?)?(\s+)"
     rf"(?=[{UPPER}])")
+
+# a list's bullet standing as a word before an item ("» Quy định mới ...", "• Tin liên quan"): each
+# item of a list whose line breaks were lost starts there
+_BULLET = re.compile(rf"(\s+)(?=[»•►▸▪◦■▶➤]\s+[\"“‘«(\[]?[{UPPER}\d])")
+# a separator between the items of a menu, a breadcrumb or a byline ("Thời sự | Quốc tế"); not
+# between a date and its time ("20/05/2026 | 12:52": one dateline)
+_SEPARATOR = re.compile(r"(?<!\d)\s\|(\s+)(?=\S)")
 
 
 class Settings(BaseModel):
@@ -184,7 +193,11 @@ def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, in
 
 def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
     """The pieces of a flattened line, each with the rule that cut it before it
-    (``start``, ``sentence``, ``dateline``, ``title``, ``menu``, ``prose``).
+    (``start``, ``sentence``, ``dateline``, ``bullet``, ``separator``, ``title``, ``menu``, ``prose``).
+
+    >>> [rule + " | " + text for rule, text in plan("Tin liên quan » Giá vàng tăng mạnh » Xăng giảm giá "
+    ...                                            "Pháp luật | Thời sự | Bạn đọc 20/05/2026 | 12:52")]
+    ['start | Tin liên quan', 'bullet | » Giá vàng tăng mạnh', 'bullet | » Xăng giảm giá Pháp luật |', 'separator | Thời sự |', 'separator | Bạn đọc 20/05/2026 | 12:52']
 
     >>> line = ("Trang chủ Thời sự Lạc Xuân 20/05/2026 12:52 GMT+7 Chia sẻ "
     ...         "Trang chủ Thời sự Thế giới Kinh tế Đời sống Sức khỏe Giáo dục Đăng nhập Trước khi bị bắt, "
@@ -210,6 +223,8 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
     s = settings or load_settings()
     line = " ".join(line.split())
     cuts = {c: "sentence" for c in _cuts(line, _SENTENCE_END)}
+    cuts.update({c: "bullet" for c in _cuts(line, _BULLET)})
+    cuts.update({c: "separator" for c in _cuts(line, _SEPARATOR) if c not in cuts})
     # a dateline is short (a byline and the date): a date inside a sentence is the sentence's
     for c in _cuts(line, _DATETIME):
         before = max((k for k in cuts if k < c), default=0)

@@ -14,7 +14,9 @@ Figures per page, summed per shape and overall:
 - leaked: furniture rows (remove) found in the body, as a share of all furniture rows (a row
   leaks when a body paragraph equals it, or, from 4 words, contains it);
 - title: the title as labelled (``none``: the page states none, and null is right);
-- captions: caption rows found among the captions;
+- captions: caption rows found among the captions (on a Markdown line that opens with an image, the
+  text after it is enough: the alt text is not shown, often a file name), and "+N" the captions
+  given that are no caption row's text (wrong ones);
 - pages/s on one core.
 ``--flattened`` adds every page as a scraper that lost its line breaks saves it (its visible text
 joined with spaces on one line: BeautifulSoup's ``get_text(" ")``), same labels, scored by words
@@ -221,6 +223,7 @@ class Score:
     titles_right: int = 0
     captions: int = 0
     captions_found: int = 0
+    captions_wrong: int = 0  # captions found that are no caption row
     dates: int = 0
     dates_right: int = 0
     pages: int = 0
@@ -263,13 +266,25 @@ def score_page(page: Page, out: Output) -> tuple[Score, list[str]]:
             s.leaked += 1
             notes.append(f"leaked: {text[:90]}")
     cap_text = " \n ".join(_key(c) for c in out.captions)
-    for text in page.text_of("caption"):
+    gold_caps = []
+    for raw in (t for lab, t in page.rows if lab == "caption"):
+        text = visible(raw, page.shape)
         key = _key(text)
+        # what a reader sees under the photo: on a line that opens with an image, the text after
+        # it (an image's alt text is not shown: often a file name)
+        seen = _key(visible(_MD_IMAGE.sub(" ", raw), page.shape)) if page.shape == "markdown" else ""
         if key:
             s.captions += 1
-            s.captions_found += bool(key in cap_text)
-            if key not in cap_text:
+            gold_caps.append(key)
+            found = key in cap_text or bool(seen) and seen in cap_text
+            s.captions_found += found
+            if not found:
                 notes.append(f"caption missed: {text[:90]}")
+    for caption in out.captions:  # a caption that is no caption row's text: wrong
+        key = _key(caption)
+        if key and not any(key in g or g in key for g in gold_caps):
+            s.captions_wrong += 1
+            notes.append(f"caption wrong: {caption[:90]}")
     if out.has_title and "title" in page.expect:
         s.titles = 1
         want = page.expect["title"]
@@ -377,15 +392,15 @@ def main() -> None:
     groups = [g for g in ("text", "markdown", "html", "heldout", "all", "flattened", "flat-heldout", "as-text",
                           "text-heldout")
               if g in results["vnclean"][0]]
-    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'page F1':>9}{'leaked':>8}{'titles':>9}{'captions':>10}{'pages/s':>9}{'dates':>8}")
+    print(f"{'shape':<13}{'system':<13}{'pages':>6}{'body F1':>9}{'page F1':>9}{'leaked':>8}{'titles':>9}{'captions':>14}{'pages/s':>9}{'dates':>8}")
     for group in groups:
         for name in SYSTEMS:
             s = results[name][0][group]
             titles = f"{s.titles_right}/{s.titles}" if s.titles else "-"
-            caps = f"{s.captions_found}/{s.captions}" if s.captions else "-"
+            caps = f"{s.captions_found}/{s.captions} +{s.captions_wrong}" if s.captions else "-"
             dates = f"{s.dates_right}/{s.dates}" if s.dates else "-"
             rate = f"{rates[name]:.0f}" if group == "all" else ""
-            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.page_f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>10}{rate:>9}"
+            print(f"{group:<13}{name:<13}{s.pages:>6}{s.f1:>9.3f}{s.page_f1:>9.3f}{s.leak:>8.1%}{titles:>9}{caps:>14}{rate:>9}"
                   f"{dates:>8}")
     ours = results["vnclean"][0]["all"]
     print(f"vnclean all: body word-F1 {ours.f1:.3f}, leaked {ours.leak:.1%}, titles {ours.titles_right}/{ours.titles}")

@@ -60,6 +60,9 @@ class Unit:
     field: str | None = None
     markup: str = ""
     continues: bool = False  # the next unit is the same paragraph's next line (Markdown softbreak)
+    # Markdown: the line opens with an image and goes on with text ("![anh.jpg](src)Chú thích"):
+    # a figure and its caption, written on one line by a crawler; ``text`` is the text after it
+    figure: bool = False
 
     @property
     def link_density(self) -> float:
@@ -322,6 +325,8 @@ class _MarkdownReader:
             elif name == "image":
                 alt: dict[int, _Line] = {}
                 self.inline(child, alt, line, in_link, cells)
+                if not acc.images and not "".join(acc.parts).strip():
+                    acc.image_first = True
                 acc.images.append((" ".join(" ".join("".join(a.parts) for a in alt.values()).split()),
                                    str(child.meta.get("url", "")), in_link))
             elif name == "tcell":
@@ -340,6 +345,7 @@ class _Line:
     link_chars: int = 0
     links: int = 0
     images: list[tuple[str, str, bool]] = field(default_factory=list)  # alt, src, inside a link
+    image_first: bool = False  # an image came before any text
 
     def unit(self, line: int, kind: str, level: int, continues: bool) -> Unit:
         text = " ".join("".join(self.parts).split())
@@ -351,7 +357,7 @@ class _Line:
             kind = "image"
             link_chars = len(text) if any(linked for _, _, linked in self.images) else 0
         return Unit(text, line, kind, level, min(link_chars, len(text)), self.links, src,
-                    continues=continues and bool(text))
+                    continues=continues and bool(text), figure=self.image_first and kind == "paragraph")
 
 
 def _join_cells(left: Unit, right: Unit) -> Unit:

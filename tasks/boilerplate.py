@@ -69,6 +69,7 @@ class Thresholds(BaseModel):
     dateline_anchor_text_reach: int = Field(ge=1)
     image_caption_min_words: int = Field(ge=1)
     image_next_lines: int = Field(ge=1)
+    figure_caption_max_words: int = Field(ge=1)
     caption_max_words: int = Field(ge=1)
     short_caption_max_words: int = Field(ge=1)
     agency_caption_max_words: int = Field(ge=1)
@@ -831,6 +832,11 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             else:
                 b.remove(number, line, "image")
                 caption_pending = index not in outside
+            continue
+        if (u is not None and u.figure and index not in outside and index not in furniture
+                and _few_words(line, _LIMIT.figure_caption_max_words)):
+            captions.append(Block(line, [number]))  # an image and its caption on one line
+            caption_pending = short_caption_pending = False
             continue
         if caption_pending and _few_words(line, _LIMIT.caption_max_words) and index not in outside:
             captions.append(Block(line, [number]))

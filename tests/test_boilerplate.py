@@ -283,6 +283,23 @@ def test_a_photo_whose_alt_text_is_the_title_opens_a_caption():
     assert s.captions == ["Người dân sơ tán khỏi vùng trũng thấp"]
 
 
+def test_an_image_and_its_caption_on_one_markdown_line_is_a_caption_inside_the_article_only():
+    # crawl4ai writes <img> and <figcaption> on one line; the image's alt is a file name
+    body = ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải sơ tán "
+            "đến các điểm tránh trú an toàn do chính quyền địa phương bố trí.",
+            "![IMG_0412.jpg](https://a.vn/img/412.jpg)Người dân sơ tán khỏi vùng trũng thấp ở huyện Đại Lộc",
+            "Các trường học trong vùng ngập được cho học sinh nghỉ học cho đến khi nước rút hoàn toàn, "
+            "chính quyền địa phương cho biết vào chiều 7/9."]
+    teasers = ["## Tin liên quan",
+               "![t1.jpg](https://a.vn/img/t1.jpg)[Giá vàng hôm nay tăng mạnh](https://a.vn/gia-vang)",
+               "![t2.jpg](https://a.vn/img/t2.jpg)Xăng giảm giá từ chiều nay"]
+    page = "\n\n".join(["# Mưa lớn kéo dài ở miền Trung", "07/09/2024 18:30", *body, *teasers])
+    s = strip_boilerplate(page, shape="markdown")
+    assert s.captions == ["Người dân sơ tán khỏi vùng trũng thấp ở huyện Đại Lộc"]
+    assert not any("sơ tán khỏi" in p or "Xăng" in p for p in s.paragraphs)
+    assert len(s.paragraphs) == 2
+
+
 def test_plain_text_article_starts_at_its_title_over_a_dateline():
     # a paywall widget reads like prose; the short items between it and the article leave the
     # classifier no gap: the title above the dateline, with the text just below, says where the

@@ -799,6 +799,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     body: list[Block] = []
     captions: list[Block] = []
     caption_pending = short_caption_pending = False
+    alt_captions: dict[int, int] = {}  # line of an image whose alt text was taken as a caption -> next line
     tail_reason: str | None = None  # set once the article has ended
     after_credit = False  # a credit line after the text: only good units may follow
     for index, raw in enumerate(lines):
@@ -826,6 +827,8 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             if (index not in outside and _words(line) >= _LIMIT.image_caption_min_words and _key(line) != _key(nxt)
                     and _key(line) != title_key and "links" != furniture.get(index)):
                 captions.append(Block(line, [number]))
+                alt_captions[number] = next((j + 1 for j in range(index + 1, min(n_lines, index + 1 + _LIMIT.image_next_lines))
+                                             if lines[j].strip()), 0)
                 # its alt text is a caption; a short line under it that is not a sentence is the
                 # printed caption ("Người mẫu An Tây", a name under a portrait)
                 short_caption_pending = True
@@ -959,6 +962,7 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
     _demote_date_banners(b, title_line, next((i + 1 for i, raw in enumerate(lines) if raw.strip()), None))
     summary, summary_lines = _take_summary(b, pre_title, body, rules)
     body = _split_captions(body, captions, blank_separated=_blank_separated(lines))
+    captions = _printed_over_alt(b, captions, alt_captions)
     body = _drop_duplicates(b, body, title if title is not None and title_line is not None else "", summary)
     body = _join_split_paragraphs(body)
     if b.url is None and page.meta.get("url"):
@@ -1100,6 +1104,20 @@ def _take_summary(b: _Builder, pre_title: list[Block], body: list[Block],
                 body.pop(i)
                 break
     return summary or None, lines
+
+
+def _printed_over_alt(b: _Builder, captions: list[Block], alt_captions: dict[int, int]) -> list[Block]:
+    """An image's alt text is its caption only when the page prints none under it: when the line
+    after the image is a caption too, the alt text (a description for screen readers, often the
+    printed caption reworded) is removed with the image."""
+    printed = {n for c in captions for n in c.lines}
+    out = []
+    for c in captions:
+        if len(c.lines) == 1 and alt_captions.get(c.lines[0]) in printed:
+            b.remove(c.lines[0], c.text, "image")
+        else:
+            out.append(c)
+    return out
 
 
 def _split_captions(body: list[Block], captions: list[Block], blank_separated: bool) -> list[Block]:

@@ -300,6 +300,25 @@ def test_an_image_and_its_caption_on_one_markdown_line_is_a_caption_inside_the_a
     assert len(s.paragraphs) == 2
 
 
+def test_an_images_alt_text_is_its_caption_only_when_no_caption_is_printed_under_it():
+    more = (" Theo báo cáo của ban chỉ huy phòng chống thiên tai tỉnh, mực nước trên các sông vẫn đang lên và "
+            "có thể vượt mức báo động ba vào đêm nay, nên người dân cần theo dõi thông tin cảnh báo thường xuyên.")
+    body = ["Nhiều tuyến đường ở Quảng Nam bị ngập sâu sau ba ngày mưa lớn liên tục, người dân phải sơ tán "
+            "đến các điểm tránh trú an toàn do chính quyền địa phương bố trí." + more,
+            "![Người dân ở vùng trũng thấp được đưa đến nơi an toàn](https://a.vn/img/1.jpg)",
+            "Người dân huyện Đại Lộc sơ tán trong đêm (Ảnh: Minh Hải)",
+            "Các trường học trong vùng ngập được cho học sinh nghỉ học cho đến khi nước rút hoàn toàn, "
+            "chính quyền địa phương cho biết vào chiều 7/9." + more,
+            "![Nước lũ tràn qua quốc lộ 1A đoạn qua thị xã Điện Bàn](https://a.vn/img/2.jpg)",
+            "Lực lượng chức năng đã cắm biển cảnh báo và cử người trực tại các điểm ngập sâu trên tuyến đường." + more]
+    page = "\n\n".join(["# Mưa lớn kéo dài ở miền Trung", "07/09/2024 18:30", *body])
+    s = strip_boilerplate(page, shape="markdown")
+    assert s.captions == ["Người dân huyện Đại Lộc sơ tán trong đêm (Ảnh: Minh Hải)",
+                          "Nước lũ tràn qua quốc lộ 1A đoạn qua thị xã Điện Bàn"]
+    assert [r.reason for r in s.removed if r.line == 7] == ["image"]  # the alt text, under which a caption is printed
+    assert len(s.paragraphs) == 3
+
+
 def test_plain_text_article_starts_at_its_title_over_a_dateline():
     # a paywall widget reads like prose; the short items between it and the article leave the
     # classifier no gap: the title above the dateline, with the text just below, says where the

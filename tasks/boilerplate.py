@@ -822,13 +822,13 @@ def strip_boilerplate(text: str, profiles: Profiles | None = None, *, shape: str
             caption_pending = reason == "image-file"
             continue
         if u is not None and u.kind == "image" and index != title_index:
-            nxt = next((lines[j] for j in range(index + 1, min(n_lines, index + 1 + _LIMIT.image_next_lines))
-                        if lines[j].strip()), "")
+            below = next((j for j in range(index + 1, min(n_lines, index + 1 + _LIMIT.image_next_lines))
+                          if lines[j].strip()), None)
+            nxt = lines[below] if below is not None else ""
             if (index not in outside and _words(line) >= _LIMIT.image_caption_min_words and _key(line) != _key(nxt)
                     and _key(line) != title_key and "links" != furniture.get(index)):
                 captions.append(Block(line, [number]))
-                alt_captions[number] = next((j + 1 for j in range(index + 1, min(n_lines, index + 1 + _LIMIT.image_next_lines))
-                                             if lines[j].strip()), 0)
+                alt_captions[number] = below + 1 if below is not None else 0
                 # its alt text is a caption; a short line under it that is not a sentence is the
                 # printed caption ("Người mẫu An Tây", a name under a portrait)
                 short_caption_pending = True

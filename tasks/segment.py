@@ -195,9 +195,14 @@ def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
     """The pieces of a flattened line, each with the rule that cut it before it
     (``start``, ``sentence``, ``dateline``, ``bullet``, ``separator``, ``title``, ``menu``, ``prose``).
 
-    >>> [rule + " | " + text for rule, text in plan("Tin liên quan » Giá vàng tăng mạnh » Xăng giảm giá "
-    ...                                            "Pháp luật | Thời sự | Bạn đọc 20/05/2026 | 12:52")]
-    ['start | Tin liên quan', 'bullet | » Giá vàng tăng mạnh', 'bullet | » Xăng giảm giá Pháp luật |', 'separator | Thời sự |', 'separator | Bạn đọc 20/05/2026 | 12:52']
+    >>> for rule, text in plan("Tin liên quan » Giá vàng tăng mạnh » Xăng giảm giá "
+    ...                        "Pháp luật | Thời sự | Bạn đọc 20/05/2026 | 12:52"):
+    ...     print(rule, "|", text)
+    start | Tin liên quan
+    bullet | » Giá vàng tăng mạnh
+    bullet | » Xăng giảm giá Pháp luật |
+    separator | Thời sự |
+    separator | Bạn đọc 20/05/2026 | 12:52
 
     >>> line = ("Trang chủ Thời sự Lạc Xuân 20/05/2026 12:52 GMT+7 Chia sẻ "
     ...         "Trang chủ Thời sự Thế giới Kinh tế Đời sống Sức khỏe Giáo dục Đăng nhập Trước khi bị bắt, "

@@ -86,11 +86,12 @@ def test_chunk_size_grows_with_the_batch():
     assert chunk_size_for(10, chunk_size=7) == 7
 
 
-@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed_paths):
-    """SIGTERM (systemd, docker stop; Ctrl-C takes the same path) ends a run within seconds with
-    exit 130, its temporary Prefect API stopped; after SIGKILL too, nothing serves the API any
-    more: it is served from the run's own process, not from a child that could outlive it."""
+    """Ctrl-C (SIGINT to the terminal's whole process group) and SIGTERM (systemd, docker stop)
+    end a run within seconds with exit 130, its temporary Prefect API stopped; after SIGKILL too,
+    nothing serves the API any more: it is served from the run's own process, not from a child
+    that could outlive it."""
     import os
     import signal
     import subprocess
@@ -106,7 +107,7 @@ def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed
             shutil.copy(seed, inp / f"{copy}-{seed.name}")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     run = subprocess.Popen([sys.executable, "-m", "vnclean.cli", "run", "-i", str(inp), "-o", str(out)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     started = time.monotonic()
     while not any(out.glob("*.json")) and run.poll() is None and time.monotonic() - started < 180:
         time.sleep(0.2)
@@ -116,10 +117,13 @@ def test_a_stopped_run_ends_at_once_and_leaves_no_api_server(sig, tmp_path, seed
     listening = [c.laddr.port for c in psutil.Process(run.pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
     assert listening  # the temporary API, served by the run itself
     sent = time.monotonic()
-    run.send_signal(getattr(signal, sig))
+    if sig == "SIGINT":
+        os.killpg(run.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the run and every process it started
+    else:
+        run.send_signal(getattr(signal, sig))
     said = run.communicate(timeout=30)[0]
     assert time.monotonic() - sent < 10
-    if sig == "SIGTERM":
+    if sig != "SIGKILL":
         assert run.returncode == 130
         assert "vnclean interrupted" in said
         assert "Traceback" not in said

@@ -58,6 +58,7 @@ class Settings(BaseModel):
     title_first_words: int = Field(ge=1)
     title_second_words: int = Field(ge=1)
     max_title_menu_evidence: float = Field(ge=-1, le=1)
+    title_adjacent_words: int = Field(ge=1)
 
 
 @functools.cache
@@ -156,39 +157,58 @@ def repeated_title(line: str, settings: Settings | None = None) -> tuple[int, in
     The repeated phrase must start in the page's first words (``title_first_words``), be printed
     again within ``title_second_words`` words, be 5-40 words long, start as a title does (a
     capital, a digit or a quote, not a word inside a sentence) and not read as menu words (a
-    desktop and a mobile menu also repeat).
+    desktop and a mobile menu also repeat). Without one, a phrase printed twice in a row (a
+    breadcrumb's last item, then the ``<h1>``) starting in the first ``title_adjacent_words``
+    words: the last such one (a widget's repeat comes before the title).
 
     >>> repeated_title("Bão số 3 đổ bộ vào Quảng Ninh - Báo X Trang chủ Thời sự "
     ...                "Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
     (0, 8, 15, 23)
     >>> repeated_title("Tin Bão Số đổ bộ vào miền Bắc Tin Bão Số đổ bộ vào miền Bắc Chiều 7/9, bão ...")
     (0, 8, 8, 16)
+    >>> menu = " ".join(["Trang Chủ Thời Sự Kinh Tế"] * 10)
+    >>> repeated_title(f"{menu} Hãy gọi cho chúng tôi ngay Hãy gọi cho chúng tôi ngay Tổng đài "
+    ...                "Bão số 3 đổ bộ vào Quảng Ninh Bão số 3 đổ bộ vào Quảng Ninh Chiều 7/9, bão ...")
+    (74, 82, 82, 90)
     """
     s = settings or load_settings()
     words = [_bare(w) for w in line.split(" ")]
+    return (_repeated(line, words, s, s.title_first_words, s.title_second_words, adjacent=False)
+            or _repeated(line, words, s, s.title_adjacent_words, s.title_adjacent_words, adjacent=True))
+
+
+def _repeated(line: str, words: list[str], s: Settings, first_words: int, second_words: int,
+              adjacent: bool) -> tuple[int, int, int, int] | None:
+    """:func:`repeated_title`'s scan: a phrase of 5-40 words starting in the first ``first_words``
+    words and printed again within ``second_words`` words (``adjacent``: right after itself)."""
     n = 5
     first_at: dict[tuple[str, ...], int] = {}
-    for i in range(len(words) - n + 1):
+    found: tuple[int, int, int, int] | None = None
+    for i in range(min(len(words) - n + 1, first_words + second_words + 1)):  # no print starts later
         gram = tuple(words[i:i + n])
         j = first_at.get(gram)
         if j is None:
-            if i < s.title_first_words:
+            if i < first_words:
                 first_at[gram] = i
             continue
-        if i - j < n or i - j > s.title_second_words:
+        if i - j < n or i - j > second_words:
             continue
         while j > 0 and i - 1 > j + n and words[j - 1] == words[i - 1] and words[j - 1]:
             i, j = i - 1, j - 1
         length = n
         while i + length < len(words) and j + length < i and words[j + length] == words[i + length]:
             length += 1
+        if adjacent and j + length != i:
+            continue
         raw = line.split(" ")[i:i + length]
         capitals = sum(1 for w in raw if w[:1].isupper()) / length
         opens = raw[0][:1].isupper() or raw[0][:1].isdigit() or raw[0][:1] in "\"“‘«("
         # (rounded: 0.5 - 0.35 is 0.15000000000000002 in floating point, over a limit of 0.15)
         if length <= 40 and opens and round(capitals - s.prose_capital_share, 9) <= s.max_title_menu_evidence:
-            return j, j + length, i, i + length
-    return None
+            if not adjacent:
+                return j, j + length, i, i + length
+            found = j, j + length, i, i + length  # the last one: a widget's repeat comes before the title's
+    return found
 
 
 def plan(line: str, settings: Settings | None = None) -> list[tuple[str, str]]:
